@@ -1,0 +1,117 @@
+"""Fashion-MNIST (Xiao et al., 2017): 70,000 grey 28×28 images of clothes in 10 classes.
+
+Read straight from the IDX files with numpy; no torchvision needed.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from .store import fetch
+
+__all__ = [
+    "FASHION_MNIST_LABELS",
+    "read_idx",
+    "fashion_mnist_tensors",
+    "load_fashion_mnist",
+    "text_labels",
+]
+
+FASHION_MNIST_LABELS = (
+    "t-shirt", "trouser", "pullover", "dress", "coat",
+    "sandal", "shirt", "sneaker", "bag", "ankle boot",
+)
+
+
+def read_idx(raw: bytes) -> np.ndarray:
+    """Parse an IDX file (the MNIST format): a magic number, the dimensions, then uint8 data."""
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError("not an unsigned-byte IDX file (bad magic number)")
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"IDX header says shape {shape} but holds {data.size} values")
+    return data.reshape(shape)
+
+
+def fashion_mnist_tensors(train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return images ``(N, 1, 28, 28)`` float32 in [0, 1] and labels ``(N,)`` int64.
+
+    N is 60,000 for ``train=True`` and 10,000 otherwise.
+    """
+    prefix = "train" if train else "t10k"
+    arrays = []
+    for kind in ("images-idx3", "labels-idx1"):
+        path = fetch(f"fashion-mnist/{prefix}-{kind}-ubyte.gz")
+        with gzip.open(path, "rb") as f:
+            arrays.append(read_idx(f.read()))
+    images, labels = arrays
+    X = torch.from_numpy(images.copy()).float().div_(255).unsqueeze(1)  # (N, 1, 28, 28)
+    y = torch.from_numpy(labels.astype(np.int64))  # (N,)
+    return X, y
+
+
+def _resize_collate(size: int):
+    def collate(batch):
+        X = torch.stack([x for x, _ in batch])  # (B, 1, 28, 28)
+        y = torch.stack([t for _, t in batch])  # (B,)
+        X = F.interpolate(X, size=(size, size), mode="bilinear", align_corners=False)
+        return X, y  # (B, 1, size, size), (B,)
+
+    return collate
+
+
+def load_fashion_mnist(
+    batch_size: int,
+    resize: int | None = None,
+    *,
+    num_train: int | None = None,
+    num_test: int | None = None,
+    seed: int = 0,
+) -> tuple[DataLoader, DataLoader]:
+    """Fashion-MNIST as ``(train_iter, test_iter)`` DataLoaders.
+
+    Args:
+        batch_size: examples per minibatch.
+        resize: if given, images are resized (bilinear) to ``resize × resize`` batch by batch.
+        num_train: use only the first ``num_train`` training images (after a seeded shuffle);
+            ``None`` keeps all 60,000.
+        num_test: likewise for the 10,000 test images.
+        seed: seeds the subset choice and the training shuffle order.
+
+    Batches are ``X`` of shape ``(B, 1, H, W)`` float32 in [0, 1] and ``y`` of shape ``(B,)``.
+    """
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    if resize is not None and resize <= 0:
+        raise ValueError(f"resize must be positive, got {resize}")
+    generator = torch.Generator().manual_seed(seed)
+    loaders = []
+    for train, limit in ((True, num_train), (False, num_test)):
+        X, y = fashion_mnist_tensors(train)
+        if limit is not None:
+            if not 0 < limit <= len(y):
+                raise ValueError(f"subset size must be in 1..{len(y)}, got {limit}")
+            keep = torch.randperm(len(y), generator=generator)[:limit]
+            X, y = X[keep], y[keep]
+        loaders.append(
+            DataLoader(
+                TensorDataset(X, y),
+                batch_size=batch_size,
+                shuffle=train,
+                generator=generator if train else None,
+                collate_fn=_resize_collate(resize) if resize else None,
+            )
+        )
+    return loaders[0], loaders[1]
+
+
+def text_labels(labels) -> list[str]:
+    """Map numeric Fashion-MNIST labels to their English names."""
+    return [FASHION_MNIST_LABELS[int(i)] for i in labels]

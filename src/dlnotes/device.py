@@ -1,0 +1,39 @@
+"""Choosing where tensors live (d2l §5.6): a GPU when there is one, the CPU otherwise.
+
+The same code runs on both: create the model and data with ``device=try_gpu()`` (or move them
+with ``.to(device)``) and every operation runs there.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["num_gpus", "try_gpu", "try_all_gpus", "device_name"]
+
+
+def num_gpus() -> int:
+    """Number of visible CUDA GPUs (0 on a CPU-only machine)."""
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def try_gpu(i: int = 0) -> torch.device:
+    """``cuda:i`` if that GPU exists, else ``cpu``."""
+    if i < 0:
+        raise ValueError(f"GPU index must be non-negative, got {i}")
+    if num_gpus() >= i + 1:
+        return torch.device(f"cuda:{i}")
+    return torch.device("cpu")
+
+
+def try_all_gpus() -> list[torch.device]:
+    """Every GPU, or ``[cpu]`` if there is none."""
+    devices = [torch.device(f"cuda:{i}") for i in range(num_gpus())]
+    return devices if devices else [torch.device("cpu")]
+
+
+def device_name(device: torch.device | str) -> str:
+    """A readable name: the GPU's model for CUDA devices, ``"CPU"`` otherwise."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return "CPU"

@@ -1,0 +1,2 @@
+"""Model implementations, one module per family; each registers its models in
+:mod:`dlnotes.registry`."""

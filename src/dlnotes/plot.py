@@ -1,0 +1,215 @@
+"""Figures: every function takes data (often a :class:`dlnotes.train.History`) and returns a
+matplotlib ``Figure``. Nothing here trains, and nothing in training draws.
+
+Chinese labels use Noto Sans CJK SC shipped by the ``mplfonts`` wheel, so they render on any
+machine without system fonts. Figures are transparent so the site can adapt them to its light and
+dark schemes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+from .train import History
+
+__all__ = ["NotebookFigure", "use_cjk_font", "plot", "plot_history", "show_images"]
+
+_CJK_FONT = "Noto Sans CJK SC"
+
+
+class NotebookFigure(Figure):
+    """A matplotlib ``Figure`` that displays itself in Jupyter as SVG (or PNG for photos).
+
+    It needs no pyplot and no ``%matplotlib`` set-up: IPython calls ``_repr_svg_``/``_repr_png_``
+    when the figure is the last expression of a cell. ``display_format`` is ``"svg"`` (crisp
+    lines, the default) or ``"png"`` (images, where SVG would be large).
+    """
+
+    display_format = "svg"
+
+    def _render(self, fmt: str):
+        import io
+
+        buffer = io.BytesIO()
+        self.savefig(
+            buffer,
+            format=fmt,
+            bbox_inches="tight",
+            dpi=110 if fmt == "png" else None,
+            metadata={"Date": None} if fmt == "svg" else {"Software": None},
+        )
+        data = buffer.getvalue()
+        return data.decode("utf-8") if fmt == "svg" else data
+
+    def _repr_svg_(self):
+        return self._render("svg") if self.display_format == "svg" else None
+
+    def _repr_png_(self):
+        return self._render("png") if self.display_format == "png" else None
+_font_ready = False
+
+
+def use_cjk_font() -> str:
+    """Register the CJK font shipped by ``mplfonts`` and make it matplotlib's default.
+
+    Returns the font family name. Safe to call more than once.
+    """
+    global _font_ready
+    if not _font_ready:
+        import mplfonts
+
+        font_file = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+        if not font_file.is_file():
+            raise FileNotFoundError(f"mplfonts does not ship {font_file.name}; reinstall mplfonts")
+        font_manager.fontManager.addfont(str(font_file))
+        _font_ready = True
+    matplotlib.rcParams["font.family"] = "sans-serif"
+    matplotlib.rcParams["font.sans-serif"] = [_CJK_FONT, "DejaVu Sans"]
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    matplotlib.rcParams["svg.fonttype"] = "path"  # glyphs become paths: no font needed to view
+    matplotlib.rcParams["savefig.transparent"] = True
+    matplotlib.rcParams["svg.hashsalt"] = "dlnotes"  # stable ids: identical builds, identical SVG
+    return _CJK_FONT
+
+
+def _new_axes(figsize: tuple[float, float]):
+    use_cjk_font()
+    fig = NotebookFigure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def plot(
+    X,
+    Y=None,
+    *,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    legend: Sequence[str] | None = None,
+    xlim=None,
+    ylim=None,
+    xscale: str = "linear",
+    yscale: str = "linear",
+    fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
+    figsize: tuple[float, float] = (4.5, 3.0),
+    title: str | None = None,
+) -> Figure:
+    """Plot one or several curves, d2l-style.
+
+    ``X`` and ``Y`` are arrays/tensors or lists of them; with ``Y=None`` the values of ``X`` are
+    plotted against their index.
+    """
+    fig, ax = _new_axes(figsize)
+
+    def as_list(v):
+        if hasattr(v, "ndim") and v.ndim == 1:
+            return [v]
+        if isinstance(v, list) and v and not hasattr(v[0], "__len__"):
+            return [v]
+        return list(v)
+
+    if Y is None:
+        X, Y = [[]], X
+    X, Y = as_list(X), as_list(Y)
+    if len(X) != len(Y):
+        X = X * len(Y)
+    for x, y, fmt in zip(X, Y, fmts * len(Y), strict=False):
+        x = np.asarray(x, dtype=float) if len(x) else np.arange(len(y))
+        ax.plot(x, np.asarray(y, dtype=float), fmt)
+    ax.set_xscale(xscale)
+    ax.set_yscale(yscale)
+    if xlim is not None:
+        ax.set_xlim(xlim)
+    if ylim is not None:
+        ax.set_ylim(ylim)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if legend:
+        ax.legend(legend)
+    if title:
+        ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+_CURVE_STYLE = {
+    "train_loss": ("-", "train loss"),
+    "test_loss": ("--", "test loss"),
+    "train_acc": ("m--", "train acc"),
+    "test_acc": ("g-.", "test acc"),
+}
+
+
+def plot_history(
+    history: History,
+    metrics: Sequence[str] | None = None,
+    *,
+    title: str | None = None,
+    yscale: str = "linear",
+    ylim=None,
+    figsize: tuple[float, float] = (4.5, 3.0),
+) -> Figure:
+    """Training curves: one line per metric against the epoch number.
+
+    ``metrics`` defaults to every recorded one among train loss, test loss, train acc, test acc.
+    """
+    if not len(history):
+        raise ValueError("the history is empty: train for at least one epoch first")
+    recorded = history.final.keys()
+    if metrics is None:
+        metrics = [m for m in _CURVE_STYLE if m in recorded]
+    fig, ax = _new_axes(figsize)
+    epochs = history.metric("epoch")
+    for name in metrics:
+        fmt, label = _CURVE_STYLE.get(name, ("-", name))
+        ax.plot(epochs, history.metric(name), fmt, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_yscale(yscale)
+    if ylim is not None:
+        ax.set_ylim(ylim)
+    if len(epochs) > 1:
+        ax.set_xlim(1, epochs[-1])
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def show_images(
+    imgs,
+    num_rows: int,
+    num_cols: int,
+    titles: Sequence[str] | None = None,
+    scale: float = 1.5,
+    cmap: str = "gray",
+) -> Figure:
+    """A grid of images: ``imgs`` is ``(n, H, W)``, ``(n, 1, H, W)`` or ``(n, H, W, 3)``."""
+    imgs = [img.detach().cpu().numpy() if hasattr(img, "detach") else np.asarray(img) for img in imgs]
+    if len(imgs) > num_rows * num_cols:
+        raise ValueError(f"{len(imgs)} images do not fit a {num_rows}×{num_cols} grid")
+    use_cjk_font()
+    fig = NotebookFigure(figsize=(num_cols * scale, num_rows * scale), layout="constrained")
+    fig.display_format = "png"
+    axes = fig.subplots(num_rows, num_cols, squeeze=False).ravel()
+    for i, ax in enumerate(axes):
+        ax.axis("off")
+        if i >= len(imgs):
+            continue
+        img = imgs[i]
+        if img.ndim == 3 and img.shape[0] in (1, 3):  # (C, H, W) -> (H, W, C)
+            img = np.moveaxis(img, 0, -1)
+        if img.ndim == 3 and img.shape[-1] == 1:
+            img = img[..., 0]
+        ax.imshow(img, cmap=cmap if img.ndim == 2 else None)
+        if titles is not None and i < len(titles):
+            ax.set_title(titles[i], fontsize=9)
+    return fig
+

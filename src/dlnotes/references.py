@@ -1,0 +1,101 @@
+"""d2l's reported numbers and our CPU-profile targets, as data.
+
+Source: 《动手学深度学习》 (d2l-zh, PyTorch edition, release 2.0.0) as collected in the team's
+``shared/reference-results.md``. ``src`` is ``"S"`` when d2l printed the number in its notebook
+output and ``"F"`` when it was read off the final epoch of its training-curve plot.
+This is the only hand-typed data behind the results board; everything else comes from the build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Reference", "Target", "REFERENCES", "reference_for"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Our ``cpu`` profile must reach ``metric`` ``op`` ``value`` (``op`` is ``">="`` or ``"<="``)."""
+
+    metric: str
+    op: str
+    value: float
+
+    def met_by(self, metrics: dict) -> bool:
+        if self.metric not in metrics:
+            raise KeyError(f"target needs metric {self.metric!r}; got {sorted(metrics)}")
+        actual = metrics[self.metric]
+        return actual >= self.value if self.op == ">=" else actual <= self.value
+
+    def __str__(self) -> str:
+        return f"{self.metric.replace('_', ' ')} {'≥' if self.op == '>=' else '≤'} {self.value:g}"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One experiment of d2l: its setup, what it reported, and our target."""
+
+    key: str
+    title: str
+    d2l_setup: str
+    d2l: dict
+    src: str
+    target: Target | None
+
+
+def _ref(key, title, setup, d2l, src, target=None):
+    return Reference(key, title, setup, d2l, src, target)
+
+
+_acc = "test_acc"
+REFERENCES: dict[str, Reference] = {r.key: r for r in [
+    _ref("3.6", "softmax 回归（从零实现）", "bs 256, lr 0.1, 10 ep",
+         {"train_loss": 0.447, "train_acc": 0.848, "test_acc": 0.836}, "F", Target(_acc, ">=", 0.83)),
+    _ref("3.7", "softmax 回归（简洁实现）", "bs 256, lr 0.1, 10 ep",
+         {"train_loss": 0.448, "train_acc": 0.848, "test_acc": 0.828}, "F", Target(_acc, ">=", 0.83)),
+    _ref("4.2", "多层感知机（从零实现）", "256 hidden, lr 0.1, 10 ep",
+         {"train_loss": 0.385, "train_acc": 0.863, "test_acc": 0.823}, "F", Target(_acc, ">=", 0.84)),
+    _ref("4.3", "多层感知机（简洁实现）", "256 hidden, lr 0.1, 10 ep",
+         {"train_loss": 0.382, "train_acc": 0.865, "test_acc": 0.838}, "F", Target(_acc, ">=", 0.84)),
+    _ref("4.5", "权重衰减", "n_train 20, d 200, bs 5, 100 ep, lr 0.003",
+         {"w_norm_lambda0": 12.96, "w_norm_lambda3": 0.356}, "S/F", None),
+    _ref("4.6-scratch", "暂退法（从零实现）", "256-256, p 0.2/0.5, lr 0.5, 10 ep",
+         {"train_loss": 0.330, "train_acc": 0.877, "test_acc": 0.857}, "F", Target(_acc, ">=", 0.85)),
+    _ref("4.6-concise", "暂退法（简洁实现）", "256-256, p 0.2/0.5, lr 0.5, 10 ep",
+         {"train_loss": 0.344, "train_acc": 0.875, "test_acc": 0.844}, "F", Target(_acc, ">=", 0.85)),
+    _ref("4.10", "Kaggle 房价预测（5 折）", "5-fold, 100 ep, Adam lr 5, bs 64",
+         {"train_log_rmse": 0.165458, "valid_log_rmse": 0.170293}, "S",
+         Target("valid_log_rmse", "<=", 0.17)),
+    _ref("6.6", "LeNet（sigmoid）", "lr 0.9, 10 ep",
+         {"train_loss": 0.469, "train_acc": 0.823, "test_acc": 0.779, "examples_per_sec": 55297},
+         "S", Target(_acc, ">=", 0.78)),
+    _ref("7.1", "AlexNet", "224 px, bs 128, lr 0.01",
+         {"train_loss": 0.331, "train_acc": 0.878, "test_acc": 0.883, "examples_per_sec": 3942},
+         "S", Target(_acc, ">=", 0.88)),
+    _ref("7.2", "VGG-11（宽度 1/4）", "224 px, bs 128, lr 0.05",
+         {"train_loss": 0.178, "train_acc": 0.935, "test_acc": 0.920, "examples_per_sec": 2464},
+         "S", Target(_acc, ">=", 0.88)),
+    _ref("7.3", "NiN", "224 px, bs 128, lr 0.1",
+         {"train_loss": 0.563, "train_acc": 0.786, "test_acc": 0.790, "examples_per_sec": 3088},
+         "S", Target(_acc, ">=", 0.80)),
+    _ref("7.4", "GoogLeNet", "96 px, bs 128, lr 0.1",
+         {"train_loss": 0.262, "train_acc": 0.900, "test_acc": 0.886, "examples_per_sec": 3266},
+         "S", Target(_acc, ">=", 0.88)),
+    _ref("7.5-scratch", "批量规范化 LeNet（从零实现）", "bs 256, lr 1.0",
+         {"train_loss": 0.273, "train_acc": 0.899, "test_acc": 0.807}, "S", Target(_acc, ">=", 0.85)),
+    _ref("7.5-concise", "批量规范化 LeNet（简洁实现）", "bs 256, lr 1.0",
+         {"train_loss": 0.267, "train_acc": 0.902, "test_acc": 0.708}, "S", Target(_acc, ">=", 0.85)),
+    _ref("7.6", "ResNet-18", "96 px, bs 256, lr 0.05",
+         {"train_loss": 0.012, "train_acc": 0.997, "test_acc": 0.893, "examples_per_sec": 5033},
+         "S", Target(_acc, ">=", 0.89)),
+    _ref("7.7", "DenseNet", "96 px, bs 256, lr 0.1",
+         {"train_loss": 0.140, "train_acc": 0.948, "test_acc": 0.885, "examples_per_sec": 5626},
+         "S", Target(_acc, ">=", 0.88)),
+]}
+
+
+def reference_for(key: str) -> Reference:
+    """The reference entry ``key`` (a section number such as ``"3.6"``)."""
+    if key not in REFERENCES:
+        raise KeyError(f"no reference result {key!r}; known: {', '.join(REFERENCES)}")
+    return REFERENCES[key]

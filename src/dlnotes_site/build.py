@@ -1,0 +1,241 @@
+"""The MkDocs side of the pipeline; ``hooks/notebooks.py`` forwards MkDocs events here.
+
+For every executed page (a jupytext ``.md`` that mkdocs-jupyter wrapped as a notebook):
+
+1. ``on_files``: execute it or take it from the cache (:mod:`.execute`), render its prose with the
+   site's Markdown (:mod:`.prose`), write two notebooks under ``.cache/dlnotes``: ``download/``
+   (executed, Markdown cells intact: what readers download) and ``render/`` (Markdown cells as raw
+   HTML), and point mkdocs-jupyter at the render notebook;
+2. ``on_page_content``: give the page the TOC from our render, clean nbconvert's HTML
+   (:mod:`.html`) and add the info bar (profile, time, download link); on every page, render
+   math with KaTeX (:mod:`.math`);
+3. ``on_post_page``: link KaTeX's stylesheet and mermaid's script on pages that use them;
+4. ``on_post_build``: copy the downloads and vendor assets into the site and log a summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+import re
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.toc import get_toc
+from mkdocs.utils import get_relative_url
+
+from .assets import copy_vendor_assets, ensure_node_modules, scripts_for, stylesheets_for
+from .board import accuracy_time_chart, board_json, board_markdown, collect
+from .execute import DEFAULT_TIMEOUT, PageExecutionError, execute_page
+from .html import clean_notebook_html, info_bar
+from .math import KatexError, KatexRenderer
+from .prose import render_prose, to_render_notebook
+
+log = logging.getLogger("mkdocs.dlnotes")
+
+__all__ = ["PageRecord", "NotebookBuild"]
+
+
+@dataclass
+class PageRecord:
+    src_path: str
+    download: Path
+    run_seconds: float
+    seconds: float
+    cache_hit: bool
+    toc_tokens: list = field(default_factory=list)
+    title: str | None = None
+    results: list = field(default_factory=list)
+
+
+def _results_of(nb) -> list[dict]:
+    from dlnotes.results import RESULT_MIME
+
+    found = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            record = output.get("data", {}).get(RESULT_MIME)
+            if record is not None:
+                found.append(dict(record))
+    return found
+
+
+class NotebookBuild:
+    """State of one MkDocs build (``mkdocs serve`` makes a new one per rebuild)."""
+
+    def __init__(self, root: Path) -> None:
+        self.pages: dict[str, PageRecord] = {}
+        self.root = root  # the project: src/, requirements.txt, package.json, node_modules/
+
+    # -- configuration -------------------------------------------------------------------------
+    def on_config(self, config) -> None:
+        from dlnotes.profiles import UnknownProfileError, current_profile
+
+        try:
+            self.profile = current_profile()
+        except UnknownProfileError as err:
+            raise PluginError(str(err)) from err
+        cache = os.environ.get("DLNOTES_BUILD_CACHE")
+        self.cache_root = Path(cache).resolve() if cache else self.root / ".cache" / "dlnotes"
+        self.timeout = int(os.environ.get("DLNOTES_CELL_TIMEOUT", DEFAULT_TIMEOUT))
+        # Pages run in parallel kernels, each with its share of the cores: on two cores two
+        # single-threaded kernels beat one two-threaded kernel (kernel start and import overlap,
+        # and small-batch ops scale poorly across threads).
+        cores = os.cpu_count() or 1
+        self.jobs = max(1, int(os.environ.get("DLNOTES_BUILD_JOBS", min(2, cores))))
+        self.threads = max(1, cores // self.jobs)
+        self.extensions = config.markdown_extensions
+        self.extension_configs = config.mdx_configs
+        self.node_modules = ensure_node_modules(self.root)
+        self.katex = KatexRenderer(self.node_modules / "katex", self.cache_root / "katex.json")
+
+    # -- execution -----------------------------------------------------------------------------
+    def _process(self, file) -> PageRecord:
+        page = Path(file.abs_src_path)
+        label = f"docs/{file.src_path}"
+        try:
+            executed = execute_page(
+                page,
+                src_root=self.root / "src",
+                cache_dir=self.cache_root / "executed",
+                requirements=self.root / "requirements.txt",
+                profile=self.profile,
+                timeout=self.timeout,
+                label=label,
+                threads=self.threads,
+            )
+        except PageExecutionError as err:
+            raise PluginError(f"executing {err}") from err
+        nb = executed.notebook
+        try:
+            prose = render_prose(nb, self.extensions, self.extension_configs)
+        except ValueError as err:
+            raise PluginError(f"{label}: {err}") from err
+        stem = Path(file.src_path).with_suffix(".ipynb")
+        download = self.cache_root / "download" / stem
+        render = self.cache_root / "render" / stem
+        for path, notebook in ((download, nb), (render, to_render_notebook(nb, prose))):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = nbformat.writes(notebook)
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                path.write_text(text, encoding="utf-8")
+        file.abs_src_path = str(render)  # mkdocs-jupyter now renders our notebook
+        return PageRecord(
+            src_path=file.src_path,
+            download=download,
+            run_seconds=executed.run_seconds,
+            seconds=executed.seconds,
+            cache_hit=executed.cache_hit,
+            toc_tokens=prose.toc_tokens,
+            title=prose.title,
+            results=_results_of(nb),
+        )
+
+    def on_files(self, files, config):
+        notebooks = [
+            f for f in files
+            if type(f).__name__ == "NotebookFile" and f.src_path.endswith(".md")
+        ]
+        start = time.perf_counter()
+        self.pages = {}
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            for record in pool.map(self._process, notebooks):
+                self.pages[record.src_path] = record
+                state = "hit " if record.cache_hit else "miss"
+                log.info(
+                    f"dlnotes: {state} {record.seconds:6.1f} s  docs/{record.src_path}"
+                    + ("" if record.cache_hit else f"  (ran {record.run_seconds:.1f} s)")
+                )
+        misses = sum(not r.cache_hit for r in self.pages.values())
+        log.info(
+            f"dlnotes: {len(self.pages)} executed pages ({misses} run, "
+            f"{len(self.pages) - misses} from cache) in {time.perf_counter() - start:.1f} s, "
+            f"profile {self.profile}, {self.jobs} kernels × {self.threads} threads"
+        )
+        self._add_results_board(files, config)
+        return files
+
+    def _add_results_board(self, files, config) -> None:
+        from mkdocs.structure.files import File
+
+        rows = collect({r.src_path: r.results for r in self.pages.values()})
+        generated = {
+            "results.md": board_markdown(rows, self.profile),
+            "results.json": board_json(rows, self.profile),
+            "results-chart.svg": accuracy_time_chart(rows),
+        }
+        for name, content in generated.items():
+            if files.get_file_from_path(name) is not None:
+                raise PluginError(f"docs/{name} is generated by the build; remove the file")
+            files.append(File.generated(config, name, content=content))
+
+    # -- rendering -----------------------------------------------------------------------------
+    def on_page_content(self, html: str, page, config, files) -> str:
+        record = self.pages.get(page.file.src_path)
+        if record is not None:
+            page.toc = get_toc(record.toc_tokens)
+            if record.title:
+                page.title = record.title
+            href = record.download.name
+            bar = info_bar(self.profile, record.run_seconds, href)
+            html = bar + _rewrite_md_links(clean_notebook_html(html), page, files)
+        try:
+            return self.katex.render(html, f"docs/{page.file.src_path}")
+        except KatexError as err:
+            raise PluginError(str(err)) from err
+
+    def on_post_page(self, output: str, page, config) -> str:
+        base = "../" * page.url.count("/")
+        links = stylesheets_for(output, base)
+        if links:
+            head_end = output.find("</head>")
+            output = output[:head_end] + links + "\n" + output[head_end:]
+        scripts = scripts_for(output, base)
+        if scripts:
+            bundle = output.find("assets/javascripts/bundle.")
+            insert_at = output.rfind("<script", 0, bundle) if bundle != -1 else output.rfind("</body>")
+            output = output[:insert_at] + scripts + "\n" + output[insert_at:]
+        return output
+
+    def on_post_build(self, config) -> None:
+        site_dir = Path(config.site_dir)
+        for record in self.pages.values():
+            page_dir = site_dir / _dest_dir(record.src_path, config.use_directory_urls)
+            page_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(record.download, page_dir / record.download.name)
+        copy_vendor_assets(self.node_modules, site_dir)
+        self.katex.save()
+
+
+_MD_LINK = re.compile(r'href="(?![a-z][a-z0-9+.-]*:|/|#)([^"#?]+\.md)(#[^"]*)?"')
+
+
+def _rewrite_md_links(html: str, page, files) -> str:
+    """Turn ``[text](other.md#anchor)`` links in our prose into page URLs, as MkDocs does for
+    ordinary pages (our prose bypasses its Markdown pipeline). An unknown target is a warning,
+    which ``mkdocs build --strict`` turns into a failure."""
+
+    def replace(match: re.Match) -> str:
+        target = posixpath.normpath(
+            posixpath.join(posixpath.dirname(page.file.src_path), match[1])
+        )
+        file = files.get_file_from_path(target)
+        if file is None:
+            log.warning(f"docs/{page.file.src_path}: link to {match[1]!r}, which does not exist")
+            return match[0]
+        return f'href="{get_relative_url(file.url, page.url)}{match[2] or ""}"'
+
+    return _MD_LINK.sub(replace, html)
+
+
+def _dest_dir(src_path: str, use_directory_urls: bool) -> Path:
+    path = Path(src_path).with_suffix("")
+    if not use_directory_urls or path.name == "index":
+        return path.parent
+    return path

@@ -1,0 +1,201 @@
+"""Execute a page's code cells in a fresh kernel, with a content-addressed cache.
+
+The cache key of a page covers everything its outputs can depend on: the source of its code cells
+(and their tags), the dlnotes modules it imports (transitively, see :mod:`.pages`), the pinned
+requirements, the build profile and the Python version. Prose is not part of the key: a prose-only
+edit reuses the cached outputs without starting a kernel (:func:`merge_outputs`).
+
+Errors are never cached or published: a cell that raises, or runs past the per-cell timeout, raises
+:class:`PageExecutionError` naming the page and the cell. A cell tagged ``raises-exception`` must
+raise; its output is reduced to the error's last line.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from .pages import RAISES_TAG, imported_dlnotes_modules, module_files, read_page
+
+__all__ = [
+    "EXECUTOR_VERSION",
+    "PageExecutionError",
+    "ExecutedPage",
+    "cache_key",
+    "execute_page",
+    "merge_outputs",
+]
+
+EXECUTOR_VERSION = "1"  # bump to invalidate every cached page
+DEFAULT_TIMEOUT = 600  # seconds per cell
+
+
+class PageExecutionError(RuntimeError):
+    """A page's cell failed (raised, timed out, killed the kernel, or failed to raise)."""
+
+
+@dataclass
+class ExecutedPage:
+    """The outcome of :func:`execute_page`."""
+
+    notebook: nbformat.NotebookNode  # current prose + executed code cells
+    cache_hit: bool
+    seconds: float  # wall time of this call
+    run_seconds: float  # wall time of the execution that produced the outputs
+
+
+def _code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _first_line(source: str) -> str:
+    for line in source.splitlines():
+        if line.strip():
+            return line.strip()[:80]
+    return "<empty cell>"
+
+
+def cache_key(
+    nb, *, src_root: Path, requirements: Path | None, profile: str, threads: int = 0
+) -> str:
+    """Hash of everything the page's outputs depend on (see the module docstring).
+
+    ``threads`` (the kernel's thread count, 0 = torch's default) is part of the key because
+    floating-point reductions may round differently with a different number of threads.
+    """
+    h = hashlib.sha256()
+    h.update(f"executor={EXECUTOR_VERSION};profile={profile};python={sys.version};".encode())
+    h.update(f"threads={threads};".encode())
+    h.update(platform.machine().encode())
+    for cell in _code_cells(nb):
+        h.update(b"\0cell\0" + cell.source.encode())
+        h.update(repr(sorted(cell.metadata.get("tags", []))).encode())
+    modules = imported_dlnotes_modules(nb)
+    files = set(module_files(src_root, modules))
+    code = "\n".join(c.source for c in _code_cells(nb))
+    if "create_model" in code or "load_all" in code:  # the registry imports every model module
+        files.update((src_root / "dlnotes" / "models").rglob("*.py"))
+    for path in sorted(files):
+        h.update(b"\0file\0" + str(path.relative_to(src_root)).encode() + b"\0")
+        h.update(path.read_bytes())
+    if requirements is not None and requirements.is_file():
+        h.update(b"\0requirements\0" + requirements.read_bytes())
+    return h.hexdigest()
+
+
+def merge_outputs(current, executed):
+    """Current prose with the executed code cells' outputs (their code must be identical)."""
+    merged = copy.deepcopy(current)
+    code_now, code_done = _code_cells(merged), _code_cells(executed)
+    if [c.source for c in code_now] != [c.source for c in code_done]:
+        raise ValueError("the executed notebook's code cells differ from the page's")
+    for cell, done in zip(code_now, code_done, strict=True):
+        cell.outputs = done.outputs
+        cell.execution_count = done.execution_count
+    merged.metadata["dlnotes"] = executed.metadata.get("dlnotes", {})
+    return merged
+
+
+def _shorten_expected_error(cell) -> None:
+    for output in cell.outputs:
+        if output.output_type == "error":
+            output.traceback = [f"{output.ename}: {output.evalue}"]
+
+
+def _run(nb, page: Path, label: str, timeout: int, profile: str, threads: int) -> float:
+    env = dict(os.environ, DLNOTES_PROFILE=profile, PYTHONHASHSEED="0")
+    if threads:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=False,
+        resources={"metadata": {"path": str(page.parent)}},
+        extra_arguments=[
+            "--InlineBackend.figure_formats=svg",
+            "--InlineBackend.rc={'figure.dpi': 96, 'svg.hashsalt': 'dlnotes'}",
+            "--InlineBackend.print_figure_kwargs="
+            "{'bbox_inches': 'tight', 'metadata': {'Date': None}}",
+        ],
+    )
+    start = time.perf_counter()
+    with client.setup_kernel(env=env, cwd=str(page.parent)):
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            where = f"{label}: cell {index} ({_first_line(cell.source)!r})"
+            try:
+                client.execute_cell(cell, index)
+            except CellTimeoutError as err:
+                raise PageExecutionError(f"{where} ran past the {timeout} s cell timeout") from err
+            except DeadKernelError as err:
+                raise PageExecutionError(f"{where} killed the kernel: {err}") from err
+            except CellExecutionError as err:
+                raise PageExecutionError(f"{where} raised {err.ename}: {err.evalue}") from err
+            if RAISES_TAG in cell.metadata.get("tags", []):
+                if not any(o.output_type == "error" for o in cell.outputs):
+                    raise PageExecutionError(
+                        f"{where} is tagged {RAISES_TAG!r} but raised nothing"
+                    )
+                _shorten_expected_error(cell)
+    return time.perf_counter() - start
+
+
+def execute_page(
+    page: Path,
+    *,
+    src_root: Path,
+    cache_dir: Path | None,
+    requirements: Path | None = None,
+    profile: str = "cpu",
+    timeout: int = DEFAULT_TIMEOUT,
+    label: str | None = None,
+    threads: int = 0,
+) -> ExecutedPage:
+    """Execute ``page`` (or take its outputs from the cache) and return the executed notebook.
+
+    Args:
+        page: a jupytext Markdown file.
+        src_root: the folder that holds the ``dlnotes`` package (for dependency hashing).
+        cache_dir: where executed notebooks are kept, keyed by :func:`cache_key`; ``None``
+            disables caching.
+        requirements: the pinned requirements file, part of the key.
+        profile: the build profile, passed to the kernel as ``DLNOTES_PROFILE``.
+        timeout: seconds allowed per cell.
+        label: how errors name the page (default: its path).
+        threads: CPU threads for the kernel (``OMP_NUM_THREADS``); 0 leaves torch's default.
+    """
+    start = time.perf_counter()
+    label = label or str(page)
+    nb = read_page(page)
+    key = cache_key(
+        nb, src_root=src_root, requirements=requirements, profile=profile, threads=threads
+    )
+    cached = cache_dir / f"{key}.ipynb" if cache_dir is not None else None
+    if cached is not None and cached.is_file():
+        executed = nbformat.read(cached, as_version=4)
+        merged = merge_outputs(nb, executed)
+        run_seconds = merged.metadata["dlnotes"].get("seconds", 0.0)
+        return ExecutedPage(merged, True, time.perf_counter() - start, run_seconds)
+
+    executed = copy.deepcopy(nb)
+    run_seconds = _run(executed, page, label, timeout, profile, threads)
+    executed.metadata["dlnotes"] = {"profile": profile, "seconds": round(run_seconds, 1)}
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        nbformat.write(executed, tmp)
+        os.replace(tmp, cached)
+    return ExecutedPage(merge_outputs(nb, executed), False, time.perf_counter() - start, run_seconds)

@@ -1,0 +1,108 @@
+"""Reading a page: jupytext Markdown → notebook, with stable cell ids and its dlnotes dependencies."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+__all__ = ["read_page", "is_notebook_page", "imported_dlnotes_modules", "module_files"]
+
+RAISES_TAG = "raises-exception"
+
+
+def read_page(path: Path) -> nbformat.NotebookNode:
+    """Read a jupytext Markdown page as a notebook whose cell ids are ``cell-0``, ``cell-1``, …
+
+    jupytext gives cells random ids; numbered ids keep the rendered HTML, and so every cache keyed
+    on it, identical from one build to the next.
+    """
+    nb = jupytext.read(path)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    return nb
+
+
+def is_notebook_page(path: Path) -> bool:
+    """True for a ``.md`` file whose front matter declares a Python kernel (same rule as
+    mkdocs-jupyter)."""
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return False
+    front = text.split("---", 2)[1] if text.count("---") >= 2 else ""
+    return re.search(r"kernelspec:[\s\S]*language:\s*python", front) is not None
+
+
+def _python_source(cell_source: str) -> str:
+    # drop IPython magics and shell escapes so ast can parse the rest
+    return "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in cell_source.splitlines()
+    )
+
+
+def _imports(tree: ast.AST, package: str | None = None) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level and package:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module or ""
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def imported_dlnotes_modules(nb: nbformat.NotebookNode) -> set[str]:
+    """Names of ``dlnotes`` modules that the page's code cells import."""
+    names: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(_python_source(cell.source))
+        except SyntaxError:
+            continue  # the kernel will report it when the cell runs
+        names.update(n for n in _imports(tree) if n == "dlnotes" or n.startswith("dlnotes."))
+    return names
+
+
+def _module_file(src_root: Path, name: str) -> Path | None:
+    parts = name.split(".")
+    as_package = src_root.joinpath(*parts, "__init__.py")
+    if as_package.is_file():
+        return as_package
+    as_module = src_root.joinpath(*parts[:-1], parts[-1] + ".py")
+    return as_module if as_module.is_file() else None
+
+
+def module_files(src_root: Path, modules: set[str]) -> list[Path]:
+    """The source files of ``modules`` and of every dlnotes module they import, transitively.
+
+    Importing ``dlnotes.a.b`` also runs ``dlnotes/__init__.py`` and ``dlnotes/a/__init__.py``, so
+    those count too. Names that are attributes rather than modules are skipped.
+    """
+    todo = list(modules)
+    seen: set[str] = set()
+    files: set[Path] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        parts = name.split(".")
+        todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))  # parent packages
+        path = _module_file(src_root, name)
+        if path is None:
+            continue
+        files.add(path)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        todo.extend(n for n in _imports(tree, package) if n.split(".")[0] == "dlnotes")
+    return sorted(files)

@@ -1,0 +1,295 @@
+"""The built site in a real browser: Debian's Chromium driven by Playwright, served on localhost.
+
+Screenshots of every tested page, light and dark, land in ``test-artifacts/screenshots/``;
+page weight and first-paint timings in ``test-artifacts/page-weight.json``.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import http.server
+import io
+import json
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+HOME = ""
+TRAINING = "chapter_linear-networks/softmax-regression-scratch/"
+DIAGRAM = "chapter_linear-networks/linear-regression/"  # executed, with math and a mermaid diagram
+ORDINARY = "chapter_linear-networks/"  # a plain Markdown page
+PAGES = [HOME, ORDINARY, DIAGRAM, TRAINING]
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed (scripts/test.sh installs Debian's chromium)")
+        pytest.skip("Chromium is not installed")
+    return path
+
+
+@pytest.fixture(scope="session")
+def site_dir(request) -> Path:
+    prebuilt = os.environ.get("DLNOTES_TEST_SITE")  # reuse a built site while working on these tests
+    return Path(prebuilt) if prebuilt else request.getfixturevalue("built_site")
+
+
+@pytest.fixture(scope="session")
+def base_url(site_dir):
+    handler = functools.partial(QuietHandler, directory=str(site_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = _chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A page load with everything the page logged and requested."""
+
+    def __init__(self, browser, url, *, viewport=(1280, 900), permissions=()):
+        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        if permissions:
+            self.context.grant_permissions(list(permissions), origin=url)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.goto(url, wait_until="networkidle")
+        self.settle()
+
+    def settle(self):
+        # math is rendered at build time (KaTeX); mermaid renders after Material's bundle starts
+        # Material replaces each <pre class="mermaid"> by a <div class="mermaid"> holding the
+        # diagram's SVG in a closed shadow root
+        self.page.wait_for_function(
+            """() => [...document.querySelectorAll('.mermaid')]
+                      .every(el => el.tagName === 'DIV' && el.getBoundingClientRect().height > 20)""",
+            timeout=30_000)
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, base_url):
+    opened = []
+
+    def open_(path, **kwargs):
+        v = Visit(browser, base_url + path, **kwargs)
+        opened.append(v)
+        return v
+
+    yield open_
+    for v in opened:
+        v.close()
+
+
+def _shot_name(path: str, scheme: str) -> Path:
+    name = path.strip("/").replace("/", "__") or "home"
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}-{scheme}.png"
+
+
+def _switch_to_dark(page):
+    page.click('label[for="__palette_1"]')
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_cleanly_in_light_and_dark(visit, base_url, path):
+    v = visit(path)
+    page = v.page
+    # every image and inline figure has a real size
+    broken = page.evaluate("""() => [...document.images]
+        .filter(img => !img.complete || img.naturalWidth === 0 || img.getBoundingClientRect().width === 0)
+        .map(img => img.src.slice(0, 80))""")
+    assert broken == []
+    # no raw TeX left visible
+    text = page.inner_text("article")
+    assert "$$" not in text and "\\(" not in text and "\\[" not in text
+    page.screenshot(path=str(_shot_name(path, "light")), full_page=True)
+    _switch_to_dark(page)
+    page.screenshot(path=str(_shot_name(path, "dark")), full_page=True)
+    assert v.errors == [], v.errors
+    external = [u for u in v.requests if urlsplit(u).hostname not in ("127.0.0.1", None)
+                and not u.startswith("data:")]
+    assert external == []
+
+
+def test_math_and_mermaid_are_rendered(visit):
+    v = visit(DIAGRAM)
+    counts = v.page.evaluate("""() => ({
+        math: document.querySelectorAll('.arithmatex').length,
+        typeset: document.querySelectorAll('.arithmatex .katex').length,
+        fonts: document.fonts.check('1em KaTeX_Main'),
+        diagrams: document.querySelectorAll('.mermaid').length,
+        svgs: [...document.querySelectorAll('div.mermaid')]
+              .filter(el => el.getBoundingClientRect().height > 20).length})""")
+    assert counts["math"] > 0 and counts["typeset"] == counts["math"] and counts["fonts"]
+    assert counts["diagrams"] > 0 and counts["svgs"] == counts["diagrams"]
+
+
+def _luminance(png: bytes) -> np.ndarray:
+    import matplotlib.image
+
+    rgb = matplotlib.image.imread(io.BytesIO(png), format="png")[..., :3]
+    return rgb @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def test_figures_stay_visible_in_dark_mode(visit):
+    v = visit(TRAINING)
+    figure = v.page.locator(".jp-RenderedSVG img").first
+    figure.scroll_into_view_if_needed()
+    light = _luminance(figure.screenshot())
+    _switch_to_dark(v.page)
+    v.page.wait_for_timeout(300)
+    dark = _luminance(figure.screenshot())
+    assert "invert" in figure.evaluate("el => getComputedStyle(el).filter")
+    # not a white box on a dark page, and not dark ink on a dark page
+    assert np.median(dark) < 0.35, "figure background is a light box in dark mode"
+    assert np.percentile(dark, 99.5) > 0.6, "figure lines are not light in dark mode"
+    assert np.median(light) > 0.8 and np.percentile(light, 0.5) < 0.4
+
+
+def test_copy_button_copies_the_code(visit, base_url):
+    v = visit(TRAINING, permissions=["clipboard-read", "clipboard-write"])
+    block = v.page.locator(".jp-InputArea .highlight").first
+    expected = block.locator("code").inner_text()
+    block.hover()
+    block.locator('button[data-md-type="copy"]').click()
+    copied = v.page.evaluate("navigator.clipboard.readText()")
+    assert copied.strip() == expected.strip() and "import" in copied
+
+
+def test_download_button_returns_the_executed_notebook(visit, base_url):
+    v = visit(TRAINING)
+    link = v.page.locator("a.dlnotes-download")
+    href = link.get_attribute("href")
+    response = v.page.request.get(base_url + TRAINING + href)
+    assert response.ok
+    nb = nbformat.reads(response.text(), as_version=4)
+    nbformat.validate(nb)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert any(o.output_type == "stream" for o in outputs)
+    assert any("image/svg+xml" in o.get("data", {}) for o in outputs)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("梯度", "chapter_preliminaries/autograd/"),
+    ("卷积", "chapter_convolutional-neural-networks/"),
+    ("softmax", "chapter_linear-networks/softmax-regression"),
+])
+def test_search_finds_pages(visit, query, expected):
+    v = visit(HOME)
+    page = v.page
+    page.click("input.md-search__input")
+    page.keyboard.type(query)
+    # Playwright inserts CJK text without key events (like an IME commit); Material searches on
+    # keyup, so press a key that changes nothing
+    page.keyboard.press("End")
+    page.wait_for_selector(".md-search-result__item", timeout=15_000)
+    links = page.eval_on_selector_all(
+        ".md-search-result__item a", "els => els.map(a => a.getAttribute('href'))")
+    assert any(expected in unquote(href) for href in links), links
+
+
+def test_table_of_contents_scrolls_to_chinese_headings(visit):
+    v = visit(TRAINING)
+    page = v.page
+    links = page.locator(".md-sidebar--secondary .md-nav--secondary a.md-nav__link")
+    target = None
+    for i in range(links.count()):
+        href = unquote(links.nth(i).get_attribute("href") or "")
+        if href.startswith("#") and any(ord(ch) > 0x2E80 for ch in href):
+            target = (links.nth(i), href[1:])
+            if i >= 2:  # prefer a heading further down the page
+                break
+    assert target is not None, "no Chinese heading in the table of contents"
+    link, anchor = target
+    link.click()
+    page.wait_for_timeout(500)
+    assert unquote(page.evaluate("location.hash"))[1:] == anchor
+    top = page.evaluate("id => document.getElementById(id).getBoundingClientRect().top", anchor)
+    assert 0 <= top < 200, top
+
+
+@pytest.mark.parametrize("path", ["results/", TRAINING, DIAGRAM])
+def test_phone_viewport_has_no_horizontal_scroll(visit, path):
+    v = visit(path, viewport=(390, 844))
+    widths = v.page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], widths
+
+
+def _weight(v, site_dir: Path, base_url: str) -> dict:
+    """Bytes of HTML, CSS and JS a first visit loads (figures inlined as data: URIs excluded)."""
+    total = total_gz = 0
+    for url in set(v.requests):
+        path = unquote(urlsplit(url).path)
+        if not path.endswith((".html", ".css", ".js", "/")):
+            continue
+        file = site_dir / path.lstrip("/")
+        if file.is_dir():
+            file = file / "index.html"
+        data = file.read_bytes()
+        if file.suffix == ".html":
+            text = data.decode("utf-8")
+            import re
+
+            text = re.sub(r'src="data:image/[^"]+"', 'src=""', text)
+            data = text.encode("utf-8")
+        total += len(data)
+        total_gz += len(gzip.compress(data, 6))
+    fcp = v.page.evaluate("""() => {
+        const e = performance.getEntriesByName('first-contentful-paint')[0];
+        return e ? e.startTime : null; }""")
+    return {"bytes": total, "gzip_bytes": total_gz, "first_contentful_paint_ms": fcp}
+
+
+def test_page_weight_and_first_paint(visit, site_dir, base_url):
+    pages = [HOME, ORDINARY, DIAGRAM, TRAINING, "results/"]
+    report = {}
+    for path in pages:
+        v = visit(path)
+        report[path or "/"] = _weight(v, site_dir, base_url)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "page-weight.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    for path, m in report.items():
+        assert m["first_contentful_paint_ms"] is not None and m["first_contentful_paint_ms"] <= 1000, path

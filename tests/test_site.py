@@ -1,0 +1,170 @@
+"""Tests of the built site: every page executed and rendered, links resolve, nothing external."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+import pytest
+
+from dlnotes_site.pages import is_notebook_page
+
+pytestmark = pytest.mark.site
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+EXECUTED = sorted(p for p in DOCS.rglob("*.md") if is_notebook_page(p))
+TRAINING = [p for p in EXECUTED if "report_result(" in p.read_text(encoding="utf-8")]
+
+
+def page_html(site: Path, md: Path) -> Path:
+    rel = md.relative_to(DOCS).with_suffix("")
+    return site / (rel.parent if rel.name == "index" else rel) / "index.html"
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []  # (tag, attribute, value)
+        self.rels: list[str] = []  # rel of each ref's element (links), "" otherwise
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name == "id" and value:
+                self.ids.add(value)
+            if name in ("href", "src") and value:
+                self.refs.append((tag, name, value))
+                self.rels.append(dict(attrs).get("rel") or "")
+
+
+def parse(path: Path) -> Links:
+    parser = Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def all_html(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def test_there_are_executed_pages():
+    assert len(EXECUTED) >= 14
+
+
+def test_no_traceback_anywhere(built_site):
+    for path in all_html(built_site):
+        assert "Traceback" not in path.read_text(encoding="utf-8"), path
+
+
+@pytest.mark.parametrize("md", EXECUTED, ids=lambda p: str(p.relative_to(DOCS)))
+def test_executed_page_has_info_bar_outputs_and_download(built_site, md):
+    html_path = page_html(built_site, md)
+    html = html_path.read_text(encoding="utf-8")
+    assert 'class="dlnotes-info" data-profile="' in html
+    assert 'class="jp-Cell jp-CodeCell' in html
+    download = html_path.parent / md.with_suffix(".ipynb").name
+    assert f'href="{download.name}"' in html
+    nb = nbformat.read(download, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and any(c.outputs for c in code), f"{md}: no outputs in the download"
+    assert all(c.execution_count for c in code), f"{md}: a code cell did not run"
+
+
+@pytest.mark.parametrize("md", TRAINING, ids=lambda p: str(p.relative_to(DOCS)))
+def test_training_page_shows_a_figure_and_its_numbers(built_site, md):
+    html = page_html(built_site, md).read_text(encoding="utf-8")
+    assert "data:image/svg+xml" in html or "data:image/png" in html
+    assert "本页 (" in html and "d2l (" in html
+
+
+def test_admonitions_math_and_mermaid_render(built_site):
+    html = "\n".join(p.read_text(encoding="utf-8") for p in all_html(built_site))
+    assert 'class="admonition' in html
+    assert 'class="arithmatex"><span class="katex' in html
+    assert '<pre class="mermaid">' in html
+    assert "!!! note" not in html and "??? success" not in html
+
+
+def test_internal_links_and_anchors_resolve(built_site):
+    ids_cache: dict[Path, set[str]] = {}
+    broken = []
+    # 404.html is served at any depth, so MkDocs writes its links absolute (under site_url)
+    for path in (p for p in all_html(built_site) if p.name != "404.html"):
+        for _tag, _attr, value in parse(path).refs:
+            parts = urlsplit(value)
+            if parts.scheme or value.startswith("//") or value.startswith(("mailto:", "data:")):
+                continue
+            target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{path.relative_to(built_site)}: {value}")
+                continue
+            if parts.fragment and target.suffix == ".html":
+                if target not in ids_cache:
+                    ids_cache[target] = parse(target).ids
+                if unquote(parts.fragment) not in ids_cache[target]:
+                    broken.append(f"{path.relative_to(built_site)}: {value} (no such anchor)")
+    assert not broken, "\n".join(broken[:30])
+
+
+def test_no_script_style_image_or_font_comes_from_another_host(built_site):
+    external = []
+    for path in all_html(built_site):
+        links = parse(path)
+        for (tag, attr, value), rel in zip(links.refs, links.rels, strict=True):
+            is_external = value.startswith(("http://", "https://", "//"))
+            loads = tag in ("script", "img", "iframe", "source") or (
+                tag == "link" and rel not in ("canonical", "alternate"))
+            if is_external and loads:
+                external.append(f"{path.relative_to(built_site)}: <{tag} {attr}={value}>")
+    for css in built_site.rglob("*.css"):
+        for url in re.findall(r"url\(\s*['\"]?((?:https?:)?//[^'\")]+)", css.read_text()):
+            external.append(f"{css.relative_to(built_site)}: url({url})")
+    allowed = ("https://github.com/",)  # repository link in the header, not a loaded resource
+    assert [e for e in external if not any(a in e for a in allowed)] == []
+
+
+def test_vendor_assets_are_served_by_the_site(built_site):
+    assert (built_site / "assets/vendor/katex/katex.min.css").stat().st_size > 10_000
+    assert any((built_site / "assets/vendor/katex/fonts").glob("*.woff2"))
+    assert (built_site / "assets/vendor/mermaid/mermaid.min.js").stat().st_size > 100_000
+
+
+def test_chinese_search_finds_pages_by_word(built_site):
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    docs = index["docs"]
+    hits = {d["location"].split("#")[0] for d in docs if "梯度" in d["text"] or "梯度" in d["title"]}
+    assert len(hits) >= 2
+    # jieba segmented the text: 梯度 stands as its own token somewhere
+    assert any(re.search(r"(^|[\s\u200b])梯度([\s\u200b]|$)", d["text"]) for d in docs)
+
+
+def test_every_training_target_is_met(built_site):
+    data = json.loads((built_site / "results.json").read_text(encoding="utf-8"))
+    from dlnotes.references import REFERENCES
+
+    assert data["results"], "no training page reported a result"
+    missed = []
+    for row in data["results"]:
+        ref = REFERENCES[row["key"]]
+        if data["profile"] == "cpu" and ref.target is not None and not ref.target.met_by(row["metrics"]):
+            missed.append(f"{row['key']} {row['model']}: {row['metrics'].get(ref.target.metric)} "
+                          f"(target {ref.target})")
+    assert not missed, "\n".join(missed)
+
+
+def test_results_board_links_every_reporting_page(built_site):
+    board = (built_site / "results" / "index.html").read_text(encoding="utf-8")
+    data = json.loads((built_site / "results.json").read_text(encoding="utf-8"))
+    for row in data["results"]:
+        assert row["model"] in board
+    reported_pages = {row["page"] for row in data["results"]}
+    training_pages = {str(p.relative_to(DOCS)) for p in TRAINING}
+    assert training_pages <= reported_pages

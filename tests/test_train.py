@@ -1,0 +1,101 @@
+"""The training loop: returns a full history, is deterministic, refuses bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from dlnotes.data import load_array, synthetic_linear_data
+from dlnotes.functional import cross_entropy, squared_loss
+from dlnotes.models.linear import LinearRegressionScratch
+from dlnotes.optim import SGD
+from dlnotes.plot import plot_history
+from dlnotes.seed import set_seed
+from dlnotes.train import History, evaluate_accuracy, fit
+
+
+def _toy_classification(n=256, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 2, generator=g)
+    y = (X[:, 0] + X[:, 1] > 0).long()
+    return load_array((X, y), 32), load_array((X, y), 64, shuffle=False)
+
+
+def _train_linear(seed):
+    set_seed(seed)
+    X, y = synthetic_linear_data(torch.tensor([2.0, -3.4]), 4.2, 500)
+    net = LinearRegressionScratch(2)
+    return fit(net, load_array((X, y), 10), squared_loss, SGD(net.parameters(), lr=0.03), 3)
+
+
+def test_linear_regression_recovers_the_true_parameters():
+    set_seed(0)
+    X, y = synthetic_linear_data(torch.tensor([2.0, -3.4]), 4.2, 1000)
+    net = LinearRegressionScratch(2)
+    history = fit(net, load_array((X, y), 10), squared_loss, SGD(net.parameters(), lr=0.03), 3)
+    torch.testing.assert_close(net.w.detach().ravel(), torch.tensor([2.0, -3.4]), atol=0.02, rtol=0)
+    assert history.final["train_loss"] < 1e-3
+    assert "train_acc" not in history.final  # regression: no accuracy
+
+
+def test_history_records_every_epoch_with_all_metrics():
+    train_iter, test_iter = _toy_classification()
+    set_seed(0)
+    net = nn.Linear(2, 2)
+    history = fit(net, train_iter, cross_entropy, torch.optim.SGD(net.parameters(), lr=0.5), 4,
+                  test_iter)
+    assert len(history) == 4
+    assert history.metric("epoch") == [1, 2, 3, 4]
+    for key in ("train_loss", "train_acc", "test_loss", "test_acc", "seconds", "examples_per_sec"):
+        assert key in history.final
+    assert history.final["test_acc"] > 0.9
+    assert history.final["test_acc"] == pytest.approx(evaluate_accuracy(net, test_iter))
+    assert "test acc" in history.summary()
+
+
+def test_two_runs_with_the_same_seed_give_identical_metrics():
+    first, second = _train_linear(1), _train_linear(1)
+    assert first.metric("train_loss") == second.metric("train_loss")
+
+
+def test_callbacks_see_each_epoch():
+    train_iter, _ = _toy_classification()
+    seen = []
+    net = nn.Linear(2, 2)
+    fit(net, train_iter, cross_entropy, torch.optim.SGD(net.parameters(), lr=0.1), 2,
+        callbacks=[lambda record, model: seen.append((record["epoch"], model is net))])
+    assert seen == [(1, True), (2, True)]
+
+
+def test_non_scalar_loss_is_refused():
+    train_iter, _ = _toy_classification()
+    net = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="scalar"):
+        fit(net, train_iter, nn.CrossEntropyLoss(reduction="none"),
+            torch.optim.SGD(net.parameters(), lr=0.1), 1)
+
+
+def test_divergence_is_reported():
+    X = torch.randn(64, 2)
+    y = torch.randn(64, 1) * 1e3
+    net = nn.Linear(2, 1)
+    with pytest.raises(FloatingPointError, match="learning rate"):
+        fit(net, load_array((X, y), 8), squared_loss, torch.optim.SGD(net.parameters(), lr=1e6), 5)
+
+
+def test_plot_history_returns_a_figure_with_a_line_per_metric():
+    history = History([
+        {"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "test_acc": 0.4, "seconds": 1.0,
+         "examples_per_sec": 1.0},
+        {"epoch": 2, "train_loss": 0.5, "train_acc": 0.7, "test_acc": 0.6, "seconds": 1.0,
+         "examples_per_sec": 1.0},
+    ])
+    fig = plot_history(history)
+    assert len(fig.axes[0].lines) == 3
+    assert fig._repr_svg_().lstrip().startswith("<?xml")
+
+
+def test_plot_history_refuses_an_empty_history():
+    with pytest.raises(ValueError, match="empty"):
+        plot_history(History())
