@@ -34,3 +34,7 @@ def on_post_page(output, page, config):
 
 def on_post_build(config):
     _build.on_post_build(config)
+
+
+def on_build_error(error):
+    _build.on_build_error(error)

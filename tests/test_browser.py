@@ -94,13 +94,9 @@ class Visit:
         self.settle()
 
     def settle(self):
-        # math is rendered at build time (KaTeX); mermaid renders after Material's bundle starts
-        # Material replaces each <pre class="mermaid"> by a <div class="mermaid"> holding the
-        # diagram's SVG in a closed shadow root
-        self.page.wait_for_function(
-            """() => [...document.querySelectorAll('.mermaid')]
-                      .every(el => el.tagName === 'DIV' && el.getBoundingClientRect().height > 20)""",
-            timeout=30_000)
+        # math (KaTeX) and diagrams (mermaid → inline SVG) are rendered at build time: nothing
+        # should be left for a script to draw
+        self.page.wait_for_load_state("load")
 
     def close(self):
         self.context.close()
@@ -159,11 +155,28 @@ def test_math_and_mermaid_are_rendered(visit):
         math: document.querySelectorAll('.arithmatex').length,
         typeset: document.querySelectorAll('.arithmatex .katex').length,
         fonts: document.fonts.check('1em KaTeX_Main'),
-        diagrams: document.querySelectorAll('.mermaid').length,
-        svgs: [...document.querySelectorAll('div.mermaid')]
-              .filter(el => el.getBoundingClientRect().height > 20).length})""")
+        raw: document.querySelectorAll('.mermaid').length,
+        diagrams: document.querySelectorAll('figure.dl-diagram').length,
+        drawn: [...document.querySelectorAll('figure.dl-diagram > svg')]
+               .filter(el => el.getBoundingClientRect().height > 20
+                             && el.querySelectorAll('.node').length > 1).length})""")
     assert counts["math"] > 0 and counts["typeset"] == counts["math"] and counts["fonts"]
-    assert counts["diagrams"] > 0 and counts["svgs"] == counts["diagrams"]
+    assert counts["raw"] == 0 and counts["diagrams"] > 0 and counts["drawn"] == counts["diagrams"]
+    assert not any("mermaid" in url for url in v.requests), "the page loaded mermaid's script"
+
+
+def test_diagram_labels_fit_their_boxes(visit):
+    """Labels were measured in the build's browser; in this one they must not spill out of a node."""
+    v = visit(DIAGRAM)
+    overflow = v.page.evaluate("""() => [...document.querySelectorAll('figure.dl-diagram .node')]
+        .map(node => {
+            const box = node.querySelector('rect, circle, polygon, path');
+            const label = node.querySelector('.label foreignObject div, .label text');
+            if (!box || !label) return null;
+            const b = box.getBoundingClientRect(), l = label.getBoundingClientRect();
+            return l.width - b.width > 2 ? label.textContent : null; })
+        .filter(Boolean)""")
+    assert overflow == [], overflow
 
 
 def _luminance(png: bytes) -> np.ndarray:
@@ -283,13 +296,22 @@ def _weight(v, site_dir: Path, base_url: str) -> dict:
 
 
 def test_page_weight_and_first_paint(visit, site_dir, base_url):
+    """#5's targets: ≤ 150 KB of HTML+CSS+JS per page as served gzipped, first paint ≤ 1 s.
+
+    First paint is the median of three cold visits (a new browser context each), so one slow
+    moment on a busy CI machine does not decide it.
+    """
     pages = [HOME, ORDINARY, DIAGRAM, TRAINING, "results/"]
     report = {}
     for path in pages:
-        v = visit(path)
-        report[path or "/"] = _weight(v, site_dir, base_url)
+        visits = [visit(path) for _ in range(3)]
+        runs = [_weight(v, site_dir, base_url) for v in visits]
+        paints = sorted(r["first_contentful_paint_ms"] or float("inf") for r in runs)
+        report[path or "/"] = dict(runs[0], first_contentful_paint_ms=paints[1],
+                                   first_contentful_paint_runs_ms=paints)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "page-weight.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
     for path, m in report.items():
-        assert m["first_contentful_paint_ms"] is not None and m["first_contentful_paint_ms"] <= 1000, path
+        assert m["gzip_bytes"] <= 150_000, (path, m)
+        assert m["first_contentful_paint_ms"] <= 1000, (path, m)

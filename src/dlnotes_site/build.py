@@ -9,7 +9,9 @@ For every executed page (a jupytext ``.md`` that mkdocs-jupyter wrapped as a not
 2. ``on_page_content``: give the page the TOC from our render, clean nbconvert's HTML
    (:mod:`.html`) and add the info bar (profile, time, download link); on every page, render
    math with KaTeX (:mod:`.math`);
-3. ``on_post_page``: link KaTeX's stylesheet and mermaid's script on pages that use them;
+3. ``on_post_page``: draw mermaid diagrams as inline SVG (:mod:`.diagrams`; after the search
+   plugin has read the page, so the SVG's styles stay out of the index) and link KaTeX's
+   stylesheet (and mermaid's script, if no browser could draw the diagrams) on pages that use them;
 4. ``on_post_build``: copy the downloads and vendor assets into the site and log a summary.
 """
 
@@ -32,6 +34,7 @@ from mkdocs.utils import get_relative_url
 
 from .assets import copy_vendor_assets, ensure_node_modules, scripts_for, stylesheets_for
 from .board import accuracy_time_chart, board_json, board_markdown, collect
+from .diagrams import DiagramError, MermaidRenderer
 from .execute import DEFAULT_TIMEOUT, PageExecutionError, execute_page
 from .html import clean_notebook_html, info_bar
 from .math import KatexError, KatexRenderer
@@ -94,6 +97,8 @@ class NotebookBuild:
         self.extension_configs = config.mdx_configs
         self.node_modules = ensure_node_modules(self.root)
         self.katex = KatexRenderer(self.node_modules / "katex", self.cache_root / "katex.json")
+        self.diagrams = MermaidRenderer(self.node_modules / "mermaid",
+                                        self.cache_root / "mermaid.json")
 
     # -- execution -----------------------------------------------------------------------------
     def _process(self, file) -> PageRecord:
@@ -192,6 +197,11 @@ class NotebookBuild:
 
     def on_post_page(self, output: str, page, config) -> str:
         base = "../" * page.url.count("/")
+        try:
+            output = self.diagrams.render(output, f"docs/{page.file.src_path}")
+        except DiagramError as err:
+            self.diagrams.close()
+            raise PluginError(str(err)) from err
         links = stylesheets_for(output, base)
         if links:
             head_end = output.find("</head>")
@@ -211,6 +221,11 @@ class NotebookBuild:
             shutil.copyfile(record.download, page_dir / record.download.name)
         copy_vendor_assets(self.node_modules, site_dir)
         self.katex.save()
+        self.diagrams.close()
+
+    def on_build_error(self, error) -> None:
+        if hasattr(self, "diagrams"):
+            self.diagrams.close()  # stop the browser; keep what was drawn
 
 
 _MD_LINK = re.compile(r'href="(?![a-z][a-z0-9+.-]*:|/|#)([^"#?]+\.md)(#[^"]*)?"')
