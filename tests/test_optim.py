@@ -64,3 +64,32 @@ def test_sgd_rejects_bad_arguments():
         SGD([], lr=0.1)
     with pytest.raises(ValueError, match="lr must be positive"):
         SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
+
+
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=1.0), lambda ps: torch.optim.SGD(ps, lr=1.0)])
+def test_cosine_schedule_anneals_each_epoch_for_both_optimizers(make):
+    from dlnotes.optim import cosine_schedule
+
+    model, _, _ = _model_and_batch()
+    optimizer = make(model.parameters())
+    callback = cosine_schedule(optimizer, 0.5, 4)
+
+    def lr():
+        return optimizer.lr if isinstance(optimizer, SGD) else optimizer.param_groups[0]["lr"]
+
+    rates = [lr()]
+    for epoch in range(1, 4):
+        callback({"epoch": epoch}, model)
+        rates.append(lr())
+    assert rates == pytest.approx([0.5, 0.5 * (1 + 2**-0.5) / 2, 0.25, 0.5 * (1 - 2**-0.5) / 2])
+    callback({"epoch": 4}, model)  # after the last epoch: stays positive, no error
+    assert lr() > 0
+
+
+def test_set_lr_refuses_what_it_cannot_set():
+    from dlnotes.optim import set_lr
+
+    with pytest.raises(TypeError, match="neither param_groups nor an lr"):
+        set_lr(object(), 0.1)
+    with pytest.raises(ValueError, match="positive"):
+        set_lr(SGD([torch.zeros(1, requires_grad=True)], lr=1.0), 0.0)

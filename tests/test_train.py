@@ -99,3 +99,14 @@ def test_plot_history_returns_a_figure_with_a_line_per_metric():
 def test_plot_history_refuses_an_empty_history():
     with pytest.raises(ValueError, match="empty"):
         plot_history(History())
+
+
+def test_scheduler_steps_after_every_minibatch_and_lr_is_recorded():
+    train_iter, _ = _toy_classification()  # 256 examples in batches of 32: 8 steps per epoch
+    net = nn.Linear(2, 2)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=16)
+    history = fit(net, train_iter, cross_entropy, optimizer, 2, scheduler=scheduler)
+    assert scheduler.last_epoch == 16
+    lrs = history.metric("lr")
+    assert len(lrs) == 2 and lrs[1] < lrs[0] < 0.1

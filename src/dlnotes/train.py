@@ -120,6 +120,7 @@ def fit(
     *,
     device: torch.device | str | None = None,
     callbacks: Sequence[Callback] = (),
+    scheduler=None,
 ) -> History:
     """Train ``model`` for ``num_epochs`` and return the metrics of every epoch.
 
@@ -134,6 +135,9 @@ def fit(
         test_iter: if given, test loss (and accuracy) is measured after every epoch.
         device: batches are moved there; the model must already be there.
         callbacks: each is called as ``callback(record, model)`` after every epoch.
+        scheduler: if given, its ``step()`` is called after every optimizer step: per-minibatch
+            learning-rate schedules such as ``torch.optim.lr_scheduler.OneCycleLR``. (Per-epoch
+            schedules go in ``callbacks``.) The epoch's last learning rate is recorded as ``lr``.
 
     Accuracy is recorded when the predictions are ``(batch, classes)`` logits and the labels are
     integer class indices ``(batch,)``.
@@ -158,6 +162,8 @@ def fit(
             optimizer.zero_grad()
             batch_loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             n = len(y)
             total_loss += float(batch_loss.detach()) * n
             if _is_classification(y_hat, y):
@@ -175,6 +181,8 @@ def fit(
         }
         if classification:
             record["train_acc"] = correct / count
+        if scheduler is not None:
+            record["lr"] = float(scheduler.get_last_lr()[0])
         if test_iter is not None:
             result = evaluate(model, test_iter, loss, device)
             record["test_loss"] = result["loss"]

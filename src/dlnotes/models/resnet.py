@@ -6,7 +6,7 @@ changes). ResNet-18 = stem + four stages of two residual blocks + global average
 linear layer (1 + 16 + 1 = 18 layers with weights).
 
 ``RESNET18_D2L`` is d2l's 96×96 network. ``RESNET18_CPU`` keeps the 18 layers for 28×28
-inputs with a 3×3/stride-1 stem and a quarter of the widths.
+inputs with a 3×3/stride-1 stem and an eighth of the widths.
 
 Shapes: ``X`` ``(B, 1, S, S)`` → logits ``(B, num_classes)``.
 """
