@@ -59,3 +59,21 @@ def test_without_a_browser_blocks_are_left_for_the_client(renderer, tmp_path, mo
     monkeypatch.setenv("DLNOTES_CHROMIUM", str(tmp_path / "no-such-browser"))
     assert renderer.render(BLOCK, "docs/x.md") == BLOCK
     assert renderer.unavailable and "DLNOTES_CHROMIUM" in renderer.unavailable
+
+
+@needs_browser
+def test_draws_from_a_thread_that_runs_an_asyncio_loop(renderer):
+    """Playwright's sync API refuses such a thread (a notebook, the site's own browser tests)."""
+    import asyncio
+    import threading
+
+    result = {}
+
+    async def inside_a_loop():
+        result["html"] = renderer.render(BLOCK, "docs/x.md")
+
+    # a thread of its own: this one may already belong to the browser tests' Playwright session
+    thread = threading.Thread(target=lambda: asyncio.run(inside_a_loop()))
+    thread.start()
+    thread.join()
+    assert "<svg" in result.get("html", "")

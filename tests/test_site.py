@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -160,6 +161,27 @@ def test_every_training_target_is_met(built_site):
             missed.append(f"{row['key']} {row['model']}: {row['metrics'].get(ref.target.metric)} "
                           f"(target {ref.target})")
     assert not missed, "\n".join(missed)
+
+
+# The issues ask for about a minute per page, two minutes for chapter 7, on a 2-core machine
+# (measured there and reported in the closing notes). Machines differ by up to 2x, so this is a
+# guard against a page that silently runs a far bigger experiment, not the target itself.
+PAGE_SECONDS_CEILING = float(os.environ.get("DLNOTES_PAGE_SECONDS_CEILING", 240))
+
+
+def test_every_page_runs_within_the_time_ceiling(built_site):
+    times = {}
+    for md in EXECUTED:
+        html = page_html(built_site, md).read_text(encoding="utf-8")
+        found = re.search(r'data-run-seconds="([0-9.]+)"', html)
+        assert found, f"{md}: no run time in the info bar"
+        times[md.relative_to(DOCS).as_posix()] = float(found.group(1))
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    ranked = dict(sorted(times.items(), key=lambda kv: -kv[1]))
+    (artifacts / "page-times.json").write_text(json.dumps(ranked, indent=2, ensure_ascii=False))
+    slow = {page: t for page, t in ranked.items() if t > PAGE_SECONDS_CEILING}
+    assert not slow, f"pages over {PAGE_SECONDS_CEILING:.0f} s: {slow}"
 
 
 def test_results_board_links_every_reporting_page(built_site):

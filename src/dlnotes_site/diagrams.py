@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 __all__ = ["DiagramError", "MermaidRenderer", "find_diagrams", "find_chromium", "CHROMIUM_ARGS"]
@@ -85,6 +86,8 @@ class MermaidRenderer:
     """Replace mermaid blocks by their SVG, drawing cache misses in one shared headless Chromium.
 
     Call :meth:`close` when the build ends (the browser is started lazily, on the first miss).
+    Playwright's sync API refuses to run in a thread with an asyncio loop (a notebook, another
+    Playwright session), so the browser lives in a worker thread of its own.
     """
 
     def __init__(self, mermaid_package: Path, cache_file: Path | None = None):
@@ -97,6 +100,7 @@ class MermaidRenderer:
         self._playwright = None
         self._browser = None
         self._page = None
+        self._worker: ThreadPoolExecutor | None = None
         self.unavailable: str | None = None  # why diagrams are left to the browser, if they are
 
     def key(self, source: str) -> str:
@@ -129,13 +133,24 @@ class MermaidRenderer:
         self._page.add_script_tag(path=str(self.script))
         return self._page
 
-    def close(self) -> None:
-        """Stop the browser, if one was started, and save the cache."""
+    def _in_worker(self, fn, *args):
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mermaid")
+        return self._worker.submit(fn, *args).result()
+
+    def _stop(self) -> None:
         if self._browser is not None:
             self._browser.close()
         if self._playwright is not None:
             self._playwright.stop()
         self._playwright = self._browser = self._page = None
+
+    def close(self) -> None:
+        """Stop the browser, if one was started, and save the cache."""
+        if self._worker is not None:
+            self._in_worker(self._stop)
+            self._worker.shutdown()
+            self._worker = None
         self.save()
 
     def save(self) -> None:
@@ -152,14 +167,14 @@ class MermaidRenderer:
             return self.cache[key]
         if self.unavailable is not None:
             return None
-        page = self._open()
+        page = self._in_worker(self._open)
         if page is None:
             # info, not warning: the fallback works, and `mkdocs build --strict` must not fail
             log.info("dlnotes: mermaid diagrams are drawn in the reader's browser instead of at "
                      "build time: %s", self.unavailable)
             return None
-        out = page.evaluate(_RENDER_JS, {"id": f"mmd-{key[:10]}", "source": source,
-                                         "config": MERMAID_CONFIG})
+        out = self._in_worker(page.evaluate, _RENDER_JS, {
+            "id": f"mmd-{key[:10]}", "source": source, "config": MERMAID_CONFIG})
         if "error" in out:
             first = source.strip().splitlines()[0] if source.strip() else "(empty)"
             raise DiagramError(f"{where}: mermaid cannot draw the diagram starting {first!r}: "
