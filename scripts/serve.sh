@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install, then serve the site at http://127.0.0.1:8000 with live reload.
+# Install, then serve the site at http://127.0.0.1:8000/dlnotes/ (the path of site_url) with live reload.
 # Pages execute on first build (cached in .cache/dlnotes afterwards).
 set -euo pipefail
 cd "$(dirname "$0")/.."
