@@ -73,32 +73,36 @@ def board_markdown(rows: list[dict], profile: str, board_path: str = "results.md
         lines.append("这次构建还没有任何训练页面报告结果。")
         return "\n".join(lines) + "\n"
     lines += [
-        "| § | 实验 | 数据集 | 轮数 | 本站 | d2l | 目标 | 用时 (s) | 样本/s | 参数量 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "每个指标一行，写作 **本站** / d2l。",
+        "",
+        '<div class="dlnotes-board" markdown>',
+        "",
+        "| § | 实验 | 指标：**本站** / d2l | 目标 | 轮数 | 用时 (s) | 样本/s | 参数量 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         ref = REFERENCES.get(row["key"])
         metrics = row["metrics"]
-        ours, theirs = [], []
+        cells = []
         for name in _main_metrics(row):
             label = _METRIC_NAMES.get(name, name)
             mark = ""
             if ref and name in ref.d2l and name.endswith("acc") and metrics[name] < ref.d2l[name]:
                 mark = ' <span class="dlnotes-below" title="低于 d2l">↓</span>'
-            ours.append(f"{label} {_fmt(metrics[name])}{mark}")
-            if ref and name in ref.d2l:
-                theirs.append(f"{label} {_fmt(ref.d2l[name])}")
+            theirs = _fmt(ref.d2l[name]) if ref and name in ref.d2l else "—"
+            cells.append(f"{label} **{_fmt(metrics[name])}**{mark} / {theirs}")
         target = "—"
         if ref and ref.target is not None and ref.target.metric in metrics:
             met = ref.target.met_by(metrics)
             target = f"{ref.target} " + ("✓" if met else '<span class="dlnotes-below">✗</span>')
         link = _link(row["page"], board_path)
+        experiment = f'[{row["model"]}]({link})<br><small>{row["dataset"]}</small>'
         lines.append(
-            f"| {row['key']} | [{row['model']}]({link}) | {row['dataset']} | "
-            f"{metrics.get('epochs', '—')} | {'<br>'.join(ours)} | {'<br>'.join(theirs) or '—'} | "
-            f"{target} | {_fmt(metrics.get('seconds'))} | {_fmt(metrics.get('examples_per_sec'))} | "
-            f"{_fmt(row.get('num_params'))} |"
+            f"| {row['key']} | {experiment} | {'<br>'.join(cells)} | {target} | "
+            f"{metrics.get('epochs', '—')} | {_fmt(metrics.get('seconds'))} | "
+            f"{_fmt(metrics.get('examples_per_sec'))} | {_fmt(row.get('num_params'))} |"
         )
+    lines += ["", "</div>"]
     cnn = [r for r in rows if "flops" in r["metrics"]]
     if cnn:
         lines += [
