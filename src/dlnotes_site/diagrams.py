@@ -114,7 +114,7 @@ class MermaidRenderer:
         try:
             from playwright.sync_api import sync_playwright
         except ImportError:
-            self.unavailable = "playwright is not installed (pip install -r requirements.txt)"
+            self.unavailable = "playwright is not installed (pip install -r requirements-dev.txt)"
             return None
         executable = find_chromium()
         self._playwright = sync_playwright().start()
