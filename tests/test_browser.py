@@ -12,7 +12,6 @@ import http.server
 import io
 import json
 import os
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -20,6 +19,8 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import numpy as np
 import pytest
+
+from dlnotes_site.diagrams import CHROMIUM_ARGS, find_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -30,14 +31,10 @@ TRAINING = "chapter_linear-networks/softmax-regression-scratch/"
 DIAGRAM = "chapter_linear-networks/linear-regression/"  # executed, with math and a mermaid diagram
 ORDINARY = "chapter_linear-networks/"  # a plain Markdown page
 PAGES = [HOME, ORDINARY, DIAGRAM, TRAINING]
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    path = find_chromium()  # the browser the build draws diagrams with
     if path is None:
         if os.environ.get("CI"):
             pytest.fail("Chromium is not installed (scripts/test.sh installs Debian's chromium)")

@@ -199,8 +199,7 @@ class NotebookBuild:
         base = "../" * page.url.count("/")
         try:
             output = self.diagrams.render(output, f"docs/{page.file.src_path}")
-        except DiagramError as err:
-            self.diagrams.close()
+        except DiagramError as err:  # on_build_error stops the browser
             raise PluginError(str(err)) from err
         links = stylesheets_for(output, base)
         if links:

@@ -1,0 +1,49 @@
+"""How the chapter 7 pages train their convolutional networks, per profile, in one place.
+
+``cpu``: Adam with a one-cycle learning rate (25 % warm-up to ``lr``, then cosine down to almost
+0, stepped every minibatch by :func:`dlnotes.train.fit`) and the NHWC (``channels_last``) memory
+layout, which CPU convolution and pooling kernels vectorise over channels. Section 7.1 explains
+both and measures the layout. ``full``: d2l's plain SGD with a fixed ``lr``. Either way the
+network goes to :func:`dlnotes.device.try_gpu`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from .device import try_gpu
+from .profiles import current_profile
+
+__all__ = ["CNNTraining", "cnn_training"]
+
+
+class CNNTraining(NamedTuple):
+    net: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None  # pass to fit(scheduler=...)
+    device: torch.device  # pass to fit(device=...)
+
+
+def cnn_training(net: nn.Module, lr: float, num_epochs: int, steps_per_epoch: int) -> CNNTraining:
+    """Move ``net`` to its device and layout and build its optimizer and schedule.
+
+    Args:
+        net: the network to train (moved in place, and returned).
+        lr: the peak learning rate (``cpu``) or the fixed one (``full``).
+        num_epochs, steps_per_epoch: the run's length, for the one-cycle schedule
+            (``steps_per_epoch = len(train_iter)``).
+    """
+    if num_epochs <= 0 or steps_per_epoch <= 0:
+        raise ValueError(f"num_epochs and steps_per_epoch must be positive, "
+                         f"got {num_epochs} and {steps_per_epoch}")
+    device = try_gpu()
+    net = net.to(device, memory_format=torch.channels_last)
+    if current_profile() == "full":
+        return CNNTraining(net, torch.optim.SGD(net.parameters(), lr=lr), None, device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=num_epochs * steps_per_epoch, pct_start=0.25)
+    return CNNTraining(net, optimizer, scheduler, device)

@@ -1,0 +1,33 @@
+"""The chapter 7 training recipe: Adam + one-cycle + NHWC on cpu, d2l's plain SGD on full."""
+
+import pytest
+import torch
+from torch import nn
+
+from dlnotes.recipe import cnn_training
+
+
+def _net():
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, 10))
+
+
+def test_cpu_profile_uses_adam_one_cycle_and_channels_last(monkeypatch):
+    monkeypatch.setenv("DLNOTES_PROFILE", "cpu")
+    net, optimizer, scheduler, device = cnn_training(_net(), 0.01, 2, 5)
+    assert isinstance(optimizer, torch.optim.Adam)
+    assert isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR)
+    assert scheduler.total_steps == 10 and optimizer.param_groups[0]["lr"] < 0.01  # warming up
+    weight = net[0].weight
+    assert weight.is_contiguous(memory_format=torch.channels_last) and weight.device == device
+
+
+def test_full_profile_is_d2ls_fixed_rate_sgd(monkeypatch):
+    monkeypatch.setenv("DLNOTES_PROFILE", "full")
+    _, optimizer, scheduler, _ = cnn_training(_net(), 0.05, 10, 100)
+    assert isinstance(optimizer, torch.optim.SGD) and scheduler is None
+    assert optimizer.param_groups[0]["lr"] == 0.05
+
+
+def test_refuses_an_empty_run():
+    with pytest.raises(ValueError, match="must be positive"):
+        cnn_training(_net(), 0.01, 2, 0)
