@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from dlnotes.batchnorm import BatchNorm, batch_norm
+from dlnotes.layers.norm import BatchNorm, batch_norm
 
 
 def _pair(num_features, num_dims):

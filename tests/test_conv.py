@@ -3,7 +3,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from dlnotes.conv import (
+from dlnotes.layers.conv import (
     Conv2DScratch,
     check_conv_output_shape,
     conv_output_shape,

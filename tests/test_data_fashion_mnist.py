@@ -7,7 +7,7 @@ import pytest
 import torch
 from conftest import data_dir_or_skip
 
-from dlnotes.data import load_fashion_mnist, read_idx, text_labels
+from dlnotes.data.fashion_mnist import load_fashion_mnist, read_idx, text_labels
 
 
 def test_read_idx_parses_header_and_data():

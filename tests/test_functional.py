@@ -1,11 +1,11 @@
-"""The scratch functions of dlnotes.functional agree with their PyTorch twins, also on hard inputs."""
+"""The scratch functions of dlnotes.layers.functional agree with their PyTorch twins, also on hard inputs."""
 
 import pytest
 import torch
 from torch.nn import functional as F
 from torch.testing import assert_close
 
-from dlnotes import functional as dfn
+from dlnotes.layers import functional as dfn
 
 
 def _logits(seed: int = 0, n: int = 8, q: int = 5, scale: float = 3.0) -> torch.Tensor:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from dlnotes import init
+from dlnotes.layers import init
 
 
 @pytest.mark.parametrize("shape", [(256, 784), (10, 3), (16, 8, 3, 3)])

@@ -3,7 +3,13 @@
 import torch
 from torch import nn
 
-from dlnotes.kfold import FoldResult, RegressionConfig, k_fold, predict_regression, train_regression
+from dlnotes.recipes.kfold import (
+    FoldResult,
+    RegressionConfig,
+    k_fold,
+    predict_regression,
+    train_regression,
+)
 
 
 def test_k_fold_calls_train_fn_once_per_fold_with_disjoint_validation_rows():

@@ -4,7 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from dlnotes.layers import CenteredLayer, Dropout, MyLinear, dropout_layer
+from dlnotes.layers.custom import CenteredLayer, MyLinear
+from dlnotes.layers.dropout import Dropout, dropout_layer
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])

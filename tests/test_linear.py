@@ -4,15 +4,15 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from dlnotes.data import load_array, synthetic_linear_data
-from dlnotes.functional import squared_loss
+from dlnotes.data.synthetic import load_array, synthetic_linear_data
+from dlnotes.layers.functional import squared_loss
 from dlnotes.models.linear import (
     LinearRegression,
     LinearRegressionScratch,
     SoftmaxRegression,
     SoftmaxRegressionScratch,
 )
-from dlnotes.optim import SGD
+from dlnotes.optim.sgd import SGD
 from dlnotes.train import fit
 
 

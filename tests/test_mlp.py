@@ -11,8 +11,8 @@ from dlnotes.models.mlp import (
     DropoutMLPScratch,
     MLPScratch,
     Perceptron,
-    train_perceptron,
 )
+from dlnotes.recipes.perceptron import train_perceptron
 
 X_BOOL = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dlnotes.registry import MODELS, create_model, load_all
+from dlnotes.models._registry import MODELS, create_model, load_all
 
 load_all()
 

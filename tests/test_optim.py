@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from dlnotes.optim import SGD
+from dlnotes.optim.sgd import SGD
 
 
 def _model_and_batch(seed: int = 0):
@@ -66,30 +66,53 @@ def test_sgd_rejects_bad_arguments():
         SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
 
 
-@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=1.0), lambda ps: torch.optim.SGD(ps, lr=1.0)])
-def test_cosine_schedule_anneals_each_epoch_for_both_optimizers(make):
-    from dlnotes.optim import cosine_schedule
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.5), lambda ps: torch.optim.SGD(ps, lr=0.5)])
+def test_cosine_per_epoch_anneals_each_epoch_for_both_optimizers(make):
+    from dlnotes.optim.schedules import cosine_per_epoch
 
     model, _, _ = _model_and_batch()
     optimizer = make(model.parameters())
-    callback = cosine_schedule(optimizer, 0.5, 4)
-
-    def lr():
-        return optimizer.lr if isinstance(optimizer, SGD) else optimizer.param_groups[0]["lr"]
-
-    rates = [lr()]
-    for epoch in range(1, 4):
-        callback({"epoch": epoch}, model)
-        rates.append(lr())
+    scheduler = cosine_per_epoch(optimizer, 4)
+    rates = [optimizer.param_groups[0]["lr"]]
+    for _ in range(3):
+        optimizer.step()  # an epoch of training would step first
+        scheduler.step()
+        rates.append(optimizer.param_groups[0]["lr"])
     assert rates == pytest.approx([0.5, 0.5 * (1 + 2**-0.5) / 2, 0.25, 0.5 * (1 - 2**-0.5) / 2])
-    callback({"epoch": 4}, model)  # after the last epoch: stays positive, no error
-    assert lr() > 0
+    optimizer.step()
+    scheduler.step()  # after the last epoch: stays positive, no error
+    assert optimizer.param_groups[0]["lr"] > 0
 
 
-def test_set_lr_refuses_what_it_cannot_set():
-    from dlnotes.optim import set_lr
+def test_cosine_per_epoch_equals_torchs_cosine_annealing():
+    from dlnotes.optim.schedules import cosine_per_epoch
 
-    with pytest.raises(TypeError, match="neither param_groups nor an lr"):
-        set_lr(object(), 0.1)
-    with pytest.raises(ValueError, match="positive"):
-        set_lr(SGD([torch.zeros(1, requires_grad=True)], lr=1.0), 0.0)
+    ours = SGD([torch.zeros(1, requires_grad=True)], lr=0.3)
+    theirs = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.3)
+    a = cosine_per_epoch(ours, 10)
+    b = torch.optim.lr_scheduler.CosineAnnealingLR(theirs, T_max=10)
+    for _ in range(9):
+        assert ours.param_groups[0]["lr"] == pytest.approx(theirs.param_groups[0]["lr"], abs=1e-12)
+        ours.step()
+        theirs.step()
+        a.step()
+        b.step()
+
+
+def test_scratch_sgd_is_a_torch_optimizer_that_torch_schedulers_drive():
+    model, X, y = _model_and_batch()
+    optimizer = SGD(model.parameters(), lr=1.0)
+    assert isinstance(optimizer, torch.optim.Optimizer)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    _train(model, optimizer, X, y, steps=1)
+    scheduler.step()
+    assert optimizer.param_groups[0]["lr"] == 0.5
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(X), y).backward()
+    grads = [p.grad.clone() for p in model.parameters()]
+    optimizer.step()
+    for b, g, p in zip(before, grads, model.parameters(), strict=True):
+        torch.testing.assert_close(p.detach(), b - 0.5 * g)
+    state = optimizer.state_dict()  # checkpointable like torch's optimizers
+    assert state["param_groups"][0]["lr"] == 0.5

@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from dlnotes.polynomial import PolyConfig, TensorBatches, polynomial_data, train_polynomial
+from dlnotes.data.synthetic import TensorBatches
+from dlnotes.recipes.polynomial import PolyConfig, polynomial_data, train_polynomial
 
 
 def test_polynomial_features_are_scaled_powers_and_labels_are_columns():

@@ -6,10 +6,18 @@ import json
 
 import pytest
 
-from dlnotes.references import REFERENCES
+from dlnotes.history import History
+from dlnotes.references import METRICS, REFERENCES, format_metric, is_worse
 from dlnotes.results import report_result
-from dlnotes.train import History
-from dlnotes_site.board import accuracy_time_chart, board_json, board_markdown, collect
+from dlnotes_site.board import (
+    UnknownResultError,
+    accuracy_time_chart,
+    board_json,
+    board_markdown,
+    check_keys,
+    collect,
+    result_box_html,
+)
 
 
 def _history(test_acc):
@@ -17,24 +25,51 @@ def _history(test_acc):
                      "seconds": 2.0, "examples_per_sec": 30000.0}])
 
 
-def test_report_prints_ours_d2l_and_the_target(capsys):
+def test_report_records_and_prints_only_our_numbers(capsys):
     record = report_result("3.6", _history(0.84), model="softmax", num_params=7850)
     out = capsys.readouterr().out
-    assert "test acc 0.840" in out and "test acc 0.836" in out
-    assert "目标 (test acc ≥ 0.83): 达到" in out
+    assert "test_acc 0.84" in out
+    assert "0.836" not in out and "目标" not in out  # d2l's numbers are the build's business
     assert record["metrics"]["epochs"] == 1 and record["num_params"] == 7850
 
 
-def test_report_says_when_the_target_is_missed(capsys):
-    report_result("3.6", _history(0.70), model="softmax")
-    assert "未达到" in capsys.readouterr().out
+def test_results_module_does_not_depend_on_references():
+    import ast
+    from pathlib import Path
+
+    import dlnotes.results
+
+    tree = ast.parse(Path(dlnotes.results.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "references" not in imported and "dlnotes.references" not in imported
 
 
-def test_report_refuses_unknown_keys_and_nan():
-    with pytest.raises(KeyError, match="3.6"):
-        report_result("99.9", _history(0.9), model="x")
+def test_report_refuses_nan_and_the_build_refuses_unknown_keys():
     with pytest.raises(ValueError, match="diverged"):
         report_result("3.6", _history(float("nan")), model="x")
+    record = report_result("99.9", _history(0.9), model="x")
+    with pytest.raises(UnknownResultError, match=r"docs/p.md.*'99.9'.*known: 3.6"):
+        check_keys([record], "docs/p.md")
+
+
+def test_the_page_box_shows_ours_d2ls_and_the_target_verdict():
+    box = result_box_html(report_result("3.6", _history(0.84), model="softmax"))
+    assert "<strong>0.840</strong>" in box and "<td>0.836</td>" in box
+    assert "目标（test acc ≥ 0.83）：达到" in box
+    missed = result_box_html(report_result("3.6", _history(0.70), model="softmax"))
+    assert "未达到" in missed and "↓" in missed
+    assert 'data-search-exclude' in box  # numbers stay out of the search index
+
+
+def test_direction_and_format_come_from_one_metric_table():
+    assert is_worse("test_acc", 0.80, 0.85) and not is_worse("test_acc", 0.9, 0.85)
+    assert is_worse("test_ppl", 9.0, 5.0) and not is_worse("test_ppl", 4.0, 5.0)
+    assert is_worse("valid_log_rmse", 0.18, 0.17)
+    assert not is_worse("epochs", 1, 10) and METRICS["epochs"].higher_is_better is None
+    assert format_metric("test_ppl", 1.0) == "1.00"
+    assert format_metric("examples_per_sec", 120.0) == "120"
+    assert format_metric("epochs", 10) == "10"
+    assert format_metric("test_acc", None) == "—"
 
 
 def test_board_marks_results_below_d2l_and_missed_targets():

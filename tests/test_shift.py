@@ -3,7 +3,13 @@
 import pytest
 import torch
 
-from dlnotes.shift import accuracy_of, fit_logistic, importance_weights, label_rule, shifted_data
+from dlnotes.recipes.shift import (
+    accuracy_of,
+    fit_logistic,
+    importance_weights,
+    label_rule,
+    shifted_data,
+)
 
 
 def test_shifted_data_shares_the_labelling_rule():

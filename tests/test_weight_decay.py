@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from dlnotes.weight_decay import WeightDecayConfig, l2_penalty, train_weight_decay
+from dlnotes.recipes.weight_decay import WeightDecayConfig, l2_penalty, train_weight_decay
 
 
 def test_l2_penalty_is_half_squared_norm():

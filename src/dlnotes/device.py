@@ -16,6 +16,7 @@ def num_gpus() -> int:
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
+# --8<-- [start:try-gpu]
 def try_gpu(i: int = 0) -> torch.device:
     """``cuda:i`` if that GPU exists, else ``cpu``."""
     if i < 0:
@@ -23,6 +24,7 @@ def try_gpu(i: int = 0) -> torch.device:
     if num_gpus() >= i + 1:
         return torch.device(f"cuda:{i}")
     return torch.device("cpu")
+# --8<-- [end:try-gpu]
 
 
 def try_all_gpus() -> list[torch.device]:

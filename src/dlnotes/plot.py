@@ -1,4 +1,4 @@
-"""Figures: every function takes data (often a :class:`dlnotes.train.History`) and returns a
+"""Figures: every function takes data (often a :class:`dlnotes.history.History`) and returns a
 matplotlib ``Figure``. Nothing here trains, and nothing in training draws.
 
 Chinese labels use Noto Sans CJK SC shipped by the ``mplfonts`` wheel, so they render on any
@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from .train import History
+from .history import History
 
 __all__ = ["NotebookFigure", "use_cjk_font", "plot", "plot_history", "show_images"]
 

@@ -4,13 +4,75 @@ Source: 《动手学深度学习》 (d2l-zh, PyTorch edition, release 2.0.0) as 
 ``shared/reference-results.md``. ``src`` is ``"S"`` when d2l printed the number in its notebook
 output and ``"F"`` when it was read off the final epoch of its training-curve plot.
 This is the only hand-typed data behind the results board; everything else comes from the build.
+
+Only the site build reads this module (no page imports it), so adding or correcting a reference
+re-runs no page. :data:`METRICS` says how each metric is named, which direction is better and how
+it is printed: the page's result box and the board use it, so a number reads the same in both.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Reference", "Target", "REFERENCES", "reference_for"]
+__all__ = ["MetricSpec", "METRICS", "metric_spec", "format_metric", "is_worse",
+           "Reference", "Target", "REFERENCES", "reference_for"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """How a metric is shown: its label, whether higher is better, and its format spec."""
+
+    label: str
+    higher_is_better: bool | None  # None: neither (a time, a size, a count)
+    fmt: str  # a str.format spec such as ".3f" or ",.0f"
+
+
+def _spec(label, higher, fmt):
+    return MetricSpec(label, higher, fmt)
+
+
+METRICS: dict[str, MetricSpec] = {
+    "train_loss": _spec("train loss", False, ".3f"),
+    "test_loss": _spec("test loss", False, ".3f"),
+    "train_acc": _spec("train acc", True, ".3f"),
+    "test_acc": _spec("test acc", True, ".3f"),
+    "train_ppl": _spec("train 困惑度", False, ".2f"),
+    "test_ppl": _spec("held-out 困惑度", False, ".2f"),
+    "bleu": _spec("BLEU", True, ".3f"),
+    "train_log_rmse": _spec("train log-RMSE", False, ".4f"),
+    "valid_log_rmse": _spec("valid log-RMSE", False, ".4f"),
+    "w_norm_lambda0": _spec("‖w‖ (λ=0)", None, ".3f"),
+    "w_norm_lambda3": _spec("‖w‖ (λ=3)", None, ".3f"),
+    "seconds": _spec("用时 (s)", False, ".1f"),
+    "examples_per_sec": _spec("样本/s", True, ",.0f"),
+    "epochs": _spec("轮数", None, "d"),
+    "flops": _spec("FLOPs/图像", None, ",.0f"),
+    "lr": _spec("lr", None, ".3g"),
+    "grad_norm": _spec("梯度范数", None, ".3g"),
+}
+
+
+def metric_spec(name: str) -> MetricSpec:
+    """The spec of ``name``; a metric nobody declared is shown by name, direction unknown."""
+    return METRICS.get(name, MetricSpec(name.replace("_", " "), None, ".4g"))
+
+
+def format_metric(name: str, value) -> str:
+    """``value`` as the board and the page box print it (``—`` for a missing value)."""
+    if value is None:
+        return "—"
+    spec = metric_spec(name)
+    if spec.fmt == "d":
+        return f"{int(value):d}"
+    return format(value, spec.fmt)
+
+
+def is_worse(name: str, ours: float, theirs: float) -> bool:
+    """True when ``ours`` is worse than ``theirs`` in the metric's direction."""
+    higher = metric_spec(name).higher_is_better
+    if higher is None:
+        return False
+    return ours < theirs if higher else ours > theirs
 
 
 @dataclass(frozen=True)
@@ -28,7 +90,7 @@ class Target:
         return actual >= self.value if self.op == ">=" else actual <= self.value
 
     def __str__(self) -> str:
-        return f"{self.metric.replace('_', ' ')} {'≥' if self.op == '>=' else '≤'} {self.value:g}"
+        return f"{metric_spec(self.metric).label} {'≥' if self.op == '>=' else '≤'} {self.value:g}"
 
 
 @dataclass(frozen=True)

@@ -1,42 +1,29 @@
-"""Report a training run's final numbers: printed for the reader, and recorded for the site.
+"""Record a training run's final numbers for the site: ours only.
 
-``report_result`` prints our final metrics beside d2l's and says whether this profile's target is
-met. It also emits the numbers as a display output of MIME type :data:`RESULT_MIME`; the site build
-collects those outputs from every executed page into the results board (实验结果总览) and the test
-suite checks every target there. Because the numbers travel inside the executed notebook, a page
-served from the build cache still contributes its (identical) numbers.
+``report_result`` emits the numbers as a display output of MIME type :data:`RESULT_MIME`. The site
+build finds those outputs in every executed page and draws, with one renderer, both the page's
+"本页 / d2l / 目标" box and the results board (实验结果总览); d2l's numbers, the targets and the
+metric formats live in :mod:`dlnotes.references`, which only the build reads. So adding or
+correcting a reference re-runs no page, and a page served from the build cache still contributes
+its (identical) numbers.
 """
 
 from __future__ import annotations
 
 import math
 
+from .history import History
 from .profiles import current_profile
-from .references import reference_for
-from .train import History
 
-__all__ = ["RESULT_MIME", "report_result", "format_comparison"]
+__all__ = ["RESULT_MIME", "report_result"]
 
 RESULT_MIME = "application/vnd.dlnotes.result+json"
 
 
-def _fmt(value: float) -> str:
-    if isinstance(value, int) or (abs(value) >= 100 and float(value).is_integer()):
-        return f"{value:,.0f}"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3f}"
-
-
-def format_comparison(key: str, metrics: dict) -> str:
-    """Lines comparing ``metrics`` with d2l's numbers for ``key`` and the target."""
-    ref = reference_for(key)
-    shared = [m for m in ref.d2l if m in metrics]
-    ours = ", ".join(f"{m.replace('_', ' ')} {_fmt(metrics[m])}" for m in shared)
-    theirs = ", ".join(f"{m.replace('_', ' ')} {_fmt(ref.d2l[m])}" for m in shared)
-    lines = [f"本页 ({current_profile()}): {ours}", f"d2l ({ref.d2l_setup}): {theirs}"]
-    if ref.target is not None:
-        verdict = "达到" if ref.target.met_by(metrics) else "未达到"
-        lines.append(f"目标 ({ref.target}): {verdict}")
-    return "\n".join(lines)
+def _plain(key: str, metrics: dict) -> str:
+    shown = ", ".join(f"{name} {value:.4g}" for name, value in metrics.items()
+                      if name not in ("epoch", "examples_per_sec", "lr", "grad_norm"))
+    return f"[{key}] {shown}"
 
 
 def report_result(
@@ -48,19 +35,20 @@ def report_result(
     metrics: dict | None = None,
     num_params: int | None = None,
 ) -> dict:
-    """Print and record the final numbers of the experiment ``key`` (e.g. ``"3.6"``).
+    """Record the final numbers of the experiment ``key`` (e.g. ``"3.6"``).
 
     Args:
-        key: the experiment's entry in :data:`dlnotes.references.REFERENCES`.
+        key: the experiment's entry in :data:`dlnotes.references.REFERENCES` (the build fails on
+            a key it does not know).
         history: the run's :class:`History`; its last epoch gives the metrics.
         model: a short model name for the board, e.g. ``"softmax regression (scratch)"``.
         dataset: the dataset trained on.
         metrics: extra or replacement metrics (for runs without a history, e.g. k-fold RMSE).
         num_params: trainable parameter count.
 
-    Returns the recorded dict.
+    Returns the recorded dict. In a notebook the build shows it as a box beside d2l's numbers;
+    in plain Python it is printed.
     """
-    reference_for(key)  # fail early on an unknown key
     merged: dict = {}
     if history is not None:
         merged.update({k: v for k, v in history.final.items() if k != "seconds"})
@@ -80,13 +68,13 @@ def report_result(
         "num_params": num_params,
         "metrics": merged,
     }
-    print(format_comparison(key, merged))
     try:
         from IPython import get_ipython
         from IPython.display import display
     except ImportError:  # plain Python: printing is all there is
+        get_ipython = None
+    if get_ipython is None or get_ipython() is None:
+        print(_plain(key, merged))
         return record
-    if get_ipython() is None:
-        return record
-    display({RESULT_MIME: record, "text/plain": ""}, raw=True)
+    display({RESULT_MIME: record, "text/plain": _plain(key, merged)}, raw=True)
     return record

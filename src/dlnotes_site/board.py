@@ -1,21 +1,42 @@
-"""The results board (实验结果总览): every reported run of the build in one generated page.
+"""Results, drawn by the build: the box on each training page and the results board (实验结果总览).
 
-Input: the result records that :func:`dlnotes.results.report_result` emitted into executed pages
-(collected per page by :mod:`.build`). Output: ``results.md`` (a table per experiment, d2l's number
-beside ours, a mark where ours is lower or a target is missed; a model-comparison table for the
-CNN chapters), ``results.json`` (the same data, machine-readable) and a chart of accuracy against
-wall time. Only the reference numbers in :mod:`dlnotes.references` are typed by hand.
+Input: the records that :func:`dlnotes.results.report_result` emitted into executed pages (our
+numbers only). d2l's numbers, our targets and every metric's label, direction and format come
+from :mod:`dlnotes.references`, read here and nowhere in a page, so a reference can change without
+re-running anything. The same :func:`dlnotes.references.format_metric` prints a number in the page
+box and on the board. Outputs: the box (HTML), ``results.md`` (one row per experiment, a mark
+where ours is worse than d2l's or a target is missed; a model-comparison table for the CNN
+chapters), ``results.json`` and a chart of accuracy against wall time.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import posixpath
 
-from dlnotes.references import REFERENCES
+from dlnotes.references import REFERENCES, format_metric, is_worse, metric_spec
 
-__all__ = ["collect", "board_markdown", "board_json", "accuracy_time_chart"]
+__all__ = ["UnknownResultError", "check_keys", "collect", "result_box_html", "board_markdown",
+           "board_json", "accuracy_time_chart"]
+
+_WORSE = '<span class="dlnotes-below" title="比 d2l 差">↓</span>'
+_MISSED = '<span class="dlnotes-below" title="未达到目标">✗</span>'
+
+
+class UnknownResultError(KeyError):
+    """A page reported a result key that :data:`dlnotes.references.REFERENCES` does not know."""
+
+
+def check_keys(records: list[dict], where: str) -> None:
+    """Fail on a record whose key has no reference entry (a typo would vanish from the board)."""
+    for record in records:
+        if record["key"] not in REFERENCES:
+            raise UnknownResultError(
+                f"{where}: report_result({record['key']!r}) has no entry in "
+                f"dlnotes/references.py; known: {', '.join(REFERENCES)}"
+            )
 
 
 def collect(pages: dict[str, list[dict]]) -> list[dict]:
@@ -32,25 +53,60 @@ def collect(pages: dict[str, list[dict]]) -> list[dict]:
     return sorted(rows, key=order)
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, int) or (isinstance(value, float) and abs(value) >= 1000):
-        return f"{value:,.0f}"
-    return f"{value:.3f}"
-
-
-_METRIC_NAMES = {
-    "train_loss": "train loss", "train_acc": "train acc", "test_acc": "test acc",
-    "valid_log_rmse": "valid log-RMSE", "train_log_rmse": "train log-RMSE",
-    "w_norm_lambda0": "‖w‖ (λ=0)", "w_norm_lambda3": "‖w‖ (λ=3)",
-}
-
-
 def _main_metrics(row: dict) -> list[str]:
     ref = REFERENCES.get(row["key"])
     names = [m for m in (ref.d2l if ref else {}) if m in row["metrics"] and m != "examples_per_sec"]
     return names or [m for m in ("train_loss", "test_acc") if m in row["metrics"]]
+
+
+def _target_verdict(row: dict) -> tuple[str, bool | None]:
+    ref = REFERENCES.get(row["key"])
+    if ref is None or ref.target is None or ref.target.metric not in row["metrics"]:
+        return "—", None
+    return str(ref.target), ref.target.met_by(row["metrics"])
+
+
+def _pairs(row: dict) -> list[tuple[str, str, str, bool]]:
+    """``(label, ours, d2l's, worse)`` for each headline metric of ``row``."""
+    ref = REFERENCES.get(row["key"])
+    out = []
+    for name in _main_metrics(row):
+        ours = row["metrics"][name]
+        theirs = ref.d2l.get(name) if ref else None
+        worse = theirs is not None and is_worse(name, ours, theirs)
+        out.append((metric_spec(name).label, format_metric(name, ours),
+                    format_metric(name, theirs), worse))
+    return out
+
+
+def result_box_html(record: dict) -> str:
+    """The box a training page shows where it called ``report_result``: ours, d2l's, the target."""
+    ref = REFERENCES[record["key"]]
+    head = "".join(f"<th>{html.escape(label)}</th>" for label, *_ in _pairs(record))
+    ours = "".join(f"<td><strong>{o}</strong>{' ' + _WORSE if w else ''}</td>"
+                   for _, o, _, w in _pairs(record))
+    theirs = "".join(f"<td>{t}</td>" for _, _, t, _ in _pairs(record))
+    target, met = _target_verdict(record)
+    verdict = "" if met is None else (
+        f'<p class="dlnotes-result-target">目标（{html.escape(target)}）：'
+        + ("达到 ✓" if met else f"未达到 {_MISSED}") + "</p>")
+    m = record["metrics"]
+    run = []
+    if "epochs" in m:
+        run.append(f"{format_metric('epochs', m['epochs'])} 轮")
+    if "seconds" in m:
+        run.append(f"{format_metric('seconds', m['seconds'])} s")
+    return (
+        f'<div class="dlnotes-result" data-result-key="{html.escape(record["key"])}" '
+        'data-search-exclude="1">'
+        f'<p class="dlnotes-result-title">结果 {html.escape(record["key"])} · '
+        f'{html.escape(record["model"])} · {html.escape(record["dataset"])}</p>'
+        f'<table><thead><tr><th></th>{head}</tr></thead><tbody>'
+        f'<tr><th>本页（<code>{html.escape(record["profile"])}</code>'
+        f'{"，" + " · ".join(run) if run else ""}）</th>{ours}</tr>'
+        f'<tr><th>d2l（{html.escape(ref.d2l_setup)}）</th>{theirs}</tr>'
+        f"</tbody></table>{verdict}</div>"
+    )
 
 
 def _link(page: str, from_page: str) -> str:
@@ -65,7 +121,8 @@ def board_markdown(rows: list[dict], profile: str, board_path: str = "results.md
         "本页由构建自动生成：每一行来自某个页面在这次构建中真正运行的训练，"
         f"构建配置为 `{profile}`。d2l 的数字取自《动手学深度学习》(d2l-zh 2.0.0，V100 GPU)，"
         "是唯一手工录入的数据（见 `src/dlnotes/references.py`）。",
-        "**↓** 表示本站结果低于 d2l 报告的数字；**✗** 表示没有达到本站为 `cpu` 配置设定的目标。",
+        "**↓** 表示本站结果比 d2l 差（准确率更低，或损失、误差、困惑度更高）；"
+        "**✗** 表示没有达到本站为 `cpu` 配置设定的目标。",
         "机器可读的数据：[results.json](results.json)。",
         "",
     ]
@@ -77,31 +134,26 @@ def board_markdown(rows: list[dict], profile: str, board_path: str = "results.md
         "",
         '<div class="dlnotes-board" markdown>',
         "",
-        "| § | 实验 | 指标：**本站** / d2l | 目标 | 轮数 | 用时 (s) | 样本/s | 参数量 |",
-        "|---|---|---|---|---|---|---|---|",
+        "| § | 实验 | 指标：**本站** / d2l | 目标 | 运行 | 参数量 |",
+        "|---|---|---|---|---|---|",
     ]
     for row in rows:
-        ref = REFERENCES.get(row["key"])
         metrics = row["metrics"]
-        cells = []
-        for name in _main_metrics(row):
-            label = _METRIC_NAMES.get(name, name)
-            mark = ""
-            if ref and name in ref.d2l and name.endswith("acc") and metrics[name] < ref.d2l[name]:
-                mark = ' <span class="dlnotes-below" title="低于 d2l">↓</span>'
-            theirs = _fmt(ref.d2l[name]) if ref and name in ref.d2l else "—"
-            cells.append(f"{label} **{_fmt(metrics[name])}**{mark} / {theirs}")
-        target = "—"
-        if ref and ref.target is not None and ref.target.metric in metrics:
-            met = ref.target.met_by(metrics)
-            target = f"{ref.target} " + ("✓" if met else '<span class="dlnotes-below">✗</span>')
+        cells = [f"{label} **{o}**{' ' + _WORSE if w else ''} / {t}"
+                 for label, o, t, w in _pairs(row)]
+        target, met = _target_verdict(row)
+        if met is not None:
+            target += " ✓" if met else " " + _MISSED
         link = _link(row["page"], board_path)
         experiment = f'[{row["model"]}]({link})<br><small>{row["dataset"]}</small>'
-        lines.append(
-            f"| {row['key']} | {experiment} | {'<br>'.join(cells)} | {target} | "
-            f"{metrics.get('epochs', '—')} | {_fmt(metrics.get('seconds'))} | "
-            f"{_fmt(metrics.get('examples_per_sec'))} | {_fmt(row.get('num_params'))} |"
-        )
+        run = f"{format_metric('epochs', metrics.get('epochs'))} 轮 · " \
+              f"{format_metric('seconds', metrics.get('seconds'))} s"
+        if "examples_per_sec" in metrics:
+            run += f"<br><small>{format_metric('examples_per_sec', metrics['examples_per_sec'])}" \
+                   " 样本/s</small>"
+        params = "—" if row.get("num_params") is None else f"{row['num_params']:,}"
+        lines.append(f"| {row['key']} | {experiment} | {'<br>'.join(cells)} | {target} | {run} "
+                     f"| {params} |")
     lines += ["", "</div>"]
     cnn = [r for r in rows if "flops" in r["metrics"]]
     if cnn:
@@ -117,9 +169,12 @@ def board_markdown(rows: list[dict], profile: str, board_path: str = "results.md
         for row in cnn:
             m = row["metrics"]
             per_epoch = m["seconds"] / m["epochs"] if m.get("epochs") else None
+            params = "—" if row.get("num_params") is None else f"{row['num_params']:,}"
             lines.append(
-                f"| [{row['model']}]({_link(row['page'], board_path)}) | {_fmt(row.get('num_params'))} | "
-                f"{_fmt(m['flops'])} | {_fmt(m.get('test_acc'))} | {_fmt(per_epoch)} |"
+                f"| [{row['model']}]({_link(row['page'], board_path)}) | {params} | "
+                f"{format_metric('flops', m['flops'])} | "
+                f"{format_metric('test_acc', m.get('test_acc'))} | "
+                f"{format_metric('seconds', per_epoch)} |"
             )
     if any("test_acc" in r["metrics"] and "seconds" in r["metrics"] for r in rows):
         lines += ["", "## 精度与用时", "", "![test acc 与训练用时](results-chart.svg)", ""]

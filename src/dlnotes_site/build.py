@@ -33,7 +33,15 @@ from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
 from .assets import copy_vendor_assets, ensure_node_modules, scripts_for, stylesheets_for
-from .board import accuracy_time_chart, board_json, board_markdown, collect
+from .board import (
+    UnknownResultError,
+    accuracy_time_chart,
+    board_json,
+    board_markdown,
+    check_keys,
+    collect,
+    result_box_html,
+)
 from .diagrams import DiagramError, MermaidRenderer
 from .execute import DEFAULT_TIMEOUT, PageExecutionError, execute_page
 from .html import clean_notebook_html, info_bar
@@ -69,6 +77,17 @@ def _results_of(nb) -> list[dict]:
     return found
 
 
+def _draw_result_boxes(nb) -> None:
+    """Replace each result record in ``nb`` (a render copy) by the box the build draws for it."""
+    from dlnotes.results import RESULT_MIME
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            record = output.get("data", {}).get(RESULT_MIME)
+            if record is not None:
+                output["data"] = {"text/html": result_box_html(dict(record))}
+
+
 class NotebookBuild:
     """State of one MkDocs build (``mkdocs serve`` makes a new one per rebuild)."""
 
@@ -93,6 +112,10 @@ class NotebookBuild:
         cores = os.cpu_count() or 1
         self.jobs = max(1, int(os.environ.get("DLNOTES_BUILD_JOBS", min(2, cores))))
         self.threads = max(1, cores // self.jobs)
+        snippets = config.mdx_configs.get("pymdownx.snippets")
+        if snippets is not None:  # package code included on pages comes from this checkout's src/
+            snippets["base_path"] = [str(self.root / "src")]
+        self.source_url = (config.extra or {}).get("source_url")
         self.extensions = config.markdown_extensions
         self.extension_configs = config.mdx_configs
         self.node_modules = ensure_node_modules(self.root)
@@ -118,6 +141,11 @@ class NotebookBuild:
         except PageExecutionError as err:
             raise PluginError(f"executing {err}") from err
         nb = executed.notebook
+        results = _results_of(nb)
+        try:
+            check_keys(results, label)
+        except UnknownResultError as err:
+            raise PluginError(str(err.args[0])) from err
         try:
             prose = render_prose(nb, self.extensions, self.extension_configs)
         except ValueError as err:
@@ -125,7 +153,9 @@ class NotebookBuild:
         stem = Path(file.src_path).with_suffix(".ipynb")
         download = self.cache_root / "download" / stem
         render = self.cache_root / "render" / stem
-        for path, notebook in ((download, nb), (render, to_render_notebook(nb, prose))):
+        render_nb = to_render_notebook(nb, prose)
+        _draw_result_boxes(render_nb)
+        for path, notebook in ((download, nb), (render, render_nb)):
             path.parent.mkdir(parents=True, exist_ok=True)
             text = nbformat.writes(notebook)
             if not path.is_file() or path.read_text(encoding="utf-8") != text:
@@ -139,7 +169,7 @@ class NotebookBuild:
             cache_hit=executed.cache_hit,
             toc_tokens=prose.toc_tokens,
             title=prose.title,
-            results=_results_of(nb),
+            results=results,
         )
 
     def on_files(self, files, config):
@@ -190,6 +220,7 @@ class NotebookBuild:
             href = record.download.name
             bar = info_bar(self.profile, record.run_seconds, href)
             html = bar + _rewrite_md_links(clean_notebook_html(html), page, files)
+        html = _link_source_titles(html, self.source_url)
         try:
             return self.katex.render(html, f"docs/{page.file.src_path}")
         except KatexError as err:
@@ -225,6 +256,19 @@ class NotebookBuild:
     def on_build_error(self, error) -> None:
         if hasattr(self, "diagrams"):
             self.diagrams.close()  # stop the browser; keep what was drawn
+
+
+_SOURCE_TITLE = re.compile(r'<span class="filename">(dlnotes(?:_site)?/[\w/.-]+\.py)</span>')
+
+
+def _link_source_titles(html: str, source_url: str | None) -> str:
+    """A code block titled ``dlnotes/….py`` (package code included by pymdownx.snippets) gets
+    its title linked to that file of the repository."""
+    if not source_url:
+        return html
+    return _SOURCE_TITLE.sub(
+        lambda m: f'<span class="filename"><a href="{source_url}src/{m[1]}" '
+                  f'title="查看源文件">{m[1]}</a></span>', html)
 
 
 _MD_LINK = re.compile(r'href="(?![a-z][a-z0-9+.-]*:|/|#)([^"#?]+\.md)(#[^"]*)?"')

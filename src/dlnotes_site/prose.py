@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import markdown
 import nbformat
+from pymdownx.snippets import SnippetMissingError
 
 __all__ = ["RenderedProse", "render_prose", "to_render_notebook"]
 
@@ -36,7 +37,10 @@ def render_prose(
     """Render every Markdown cell of ``nb`` in one Markdown pass."""
     sources = [c.source for c in nb.cells if c.cell_type == "markdown"]
     md = markdown.Markdown(extensions=extensions, extension_configs=extension_configs)
-    html = md.convert(f"\n\n{_MARKER}\n\n".join(sources))
+    try:
+        html = md.convert(f"\n\n{_MARKER}\n\n".join(sources))
+    except SnippetMissingError as err:
+        raise ValueError(f"included package code is missing: {err}") from err
     parts = html.split(_MARKER)
     if len(parts) != len(sources):
         raise ValueError(

@@ -1,24 +1,5 @@
-"""Datasets: where files come from (:mod:`.store`), Fashion-MNIST, and synthetic data."""
+"""Datasets, one module per dataset; each declares its own files (:mod:`.store`).
 
-from .fashion_mnist import (
-    FASHION_MNIST_LABELS,
-    fashion_mnist_tensors,
-    load_fashion_mnist,
-    read_idx,
-    text_labels,
-)
-from .store import ChecksumMismatchError, DatasetUnavailableError, fetch
-from .synthetic import load_array, synthetic_linear_data
-
-__all__ = [
-    "FASHION_MNIST_LABELS",
-    "ChecksumMismatchError",
-    "DatasetUnavailableError",
-    "fashion_mnist_tensors",
-    "fetch",
-    "load_array",
-    "load_fashion_mnist",
-    "read_idx",
-    "synthetic_linear_data",
-    "text_labels",
-]
+Import the leaf module a page needs (``from dlnotes.data.fashion_mnist import
+load_fashion_mnist``): this file imports nothing, so a page depends on exactly the loaders it names.
+"""

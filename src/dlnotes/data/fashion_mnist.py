@@ -12,15 +12,29 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from .store import fetch
+from .store import DataFile, fetch
 
 __all__ = [
+    "FILES",
     "FASHION_MNIST_LABELS",
     "read_idx",
     "fashion_mnist_tensors",
     "load_fashion_mnist",
     "text_labels",
 ]
+
+_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+# The SHA-1s are of the decompressed bytes: the mirror's gzip differs from upstream's, not its content.
+FILES: dict[str, DataFile] = {
+    f"{split}-{kind}": DataFile(f"fashion-mnist/{split}-{kind}-ubyte.gz",
+                                f"{_URL}{split}-{kind}-ubyte.gz", sha1, gunzip_checksum=True)
+    for (split, kind), sha1 in {
+        ("train", "images-idx3"): "b9bd999c0106c9b8b4b0cefce58c9a6060f27095",
+        ("train", "labels-idx1"): "4bccf37222e01638381eaa326bf730337a597267",
+        ("t10k", "images-idx3"): "880056926db704f9f713097915f99da346f5b1d1",
+        ("t10k", "labels-idx1"): "958122e8b4b97fd4e71eca2d08ef754ed77c3ad9",
+    }.items()
+}
 
 FASHION_MNIST_LABELS = (
     "t-shirt", "trouser", "pullover", "dress", "coat",
@@ -48,7 +62,7 @@ def fashion_mnist_tensors(train: bool = True) -> tuple[torch.Tensor, torch.Tenso
     prefix = "train" if train else "t10k"
     arrays = []
     for kind in ("images-idx3", "labels-idx1"):
-        path = fetch(f"fashion-mnist/{prefix}-{kind}-ubyte.gz")
+        path = fetch(FILES[f"{prefix}-{kind}"])
         with gzip.open(path, "rb") as f:
             arrays.append(read_idx(f.read()))
     images, labels = arrays

@@ -11,9 +11,11 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from .store import fetch
+from .store import DataFile, fetch
 
 __all__ = [
+    "TRAIN_CSV",
+    "TEST_CSV",
     "load_kaggle_house",
     "preprocess_house",
     "HouseData",
@@ -23,10 +25,17 @@ __all__ = [
 ]
 
 
+_D2L = "http://d2l-data.s3-accelerate.amazonaws.com/"
+TRAIN_CSV = DataFile("kaggle_house_pred_train.csv", _D2L + "kaggle_house_pred_train.csv",
+                     "585e9cc93e70b39160e7921475f9bcd7d31219ce")
+TEST_CSV = DataFile("kaggle_house_pred_test.csv", _D2L + "kaggle_house_pred_test.csv",
+                    "fa19780a7b011d9b009e8bff8e99922a8ee2eb90")
+
+
 def load_kaggle_house() -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(train, test)`` data frames: 1460 × 81 (with ``SalePrice``) and 1459 × 80."""
-    train = pd.read_csv(fetch("kaggle_house_pred_train.csv"))
-    test = pd.read_csv(fetch("kaggle_house_pred_test.csv"))
+    train = pd.read_csv(fetch(TRAIN_CSV))
+    test = pd.read_csv(fetch(TEST_CSV))
     return train, test
 
 

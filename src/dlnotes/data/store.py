@@ -1,6 +1,8 @@
 """Where dataset files come from: a local mirror, the user's cache, or the canonical URL.
 
-Resolution order for a registered file (see :data:`REGISTRY`):
+There is no list of datasets here: each module of :mod:`dlnotes.data` declares its own files as
+:class:`DataFile` constants, so adding a dataset changes no module that existing pages import.
+Resolution order for a file:
 
 1. ``$DLNOTES_DATA_DIR/<name>`` (CI and offline machines point this at a mirror);
 2. the user cache ``$DLNOTES_CACHE_DIR`` (default ``~/.cache/dlnotes``);
@@ -28,7 +30,6 @@ __all__ = [
     "DATA_DIR_VAR",
     "CACHE_DIR_VAR",
     "DataFile",
-    "REGISTRY",
     "DatasetUnavailableError",
     "ChecksumMismatchError",
     "fetch",
@@ -39,15 +40,9 @@ __all__ = [
 DATA_DIR_VAR = "DLNOTES_DATA_DIR"
 CACHE_DIR_VAR = "DLNOTES_CACHE_DIR"
 
-_D2L = "http://d2l-data.s3-accelerate.amazonaws.com/"
-_FMNIST = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
-_NLTK = "https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/corpora/"
-_D2L_ZH = "https://raw.githubusercontent.com/d2l-ai/d2l-zh/592fbef84a684e752393edbf267c07dbc53e082b/data/"
-
-
 @dataclass(frozen=True)
 class DataFile:
-    """One dataset file.
+    """One dataset file, declared by the dataset module that reads it.
 
     Args:
         name: path relative to the data folder, e.g. ``"fashion-mnist/t10k-labels-idx1-ubyte.gz"``.
@@ -61,45 +56,6 @@ class DataFile:
     url: str | None
     sha1: str
     gunzip_checksum: bool = False
-
-
-def _files(*files: DataFile) -> dict[str, DataFile]:
-    return {f.name: f for f in files}
-
-
-REGISTRY: dict[str, DataFile] = _files(
-    DataFile("fashion-mnist/train-images-idx3-ubyte.gz", _FMNIST + "train-images-idx3-ubyte.gz",
-             "b9bd999c0106c9b8b4b0cefce58c9a6060f27095", gunzip_checksum=True),
-    DataFile("fashion-mnist/train-labels-idx1-ubyte.gz", _FMNIST + "train-labels-idx1-ubyte.gz",
-             "4bccf37222e01638381eaa326bf730337a597267", gunzip_checksum=True),
-    DataFile("fashion-mnist/t10k-images-idx3-ubyte.gz", _FMNIST + "t10k-images-idx3-ubyte.gz",
-             "880056926db704f9f713097915f99da346f5b1d1", gunzip_checksum=True),
-    DataFile("fashion-mnist/t10k-labels-idx1-ubyte.gz", _FMNIST + "t10k-labels-idx1-ubyte.gz",
-             "958122e8b4b97fd4e71eca2d08ef754ed77c3ad9", gunzip_checksum=True),
-    DataFile("mnist-10k/mnist10k.npz", None, "04e6cdbec44c5ac31024dd929cb962f021dd4e26"),
-    DataFile("timemachine.txt", _D2L + "timemachine.txt",
-             "090b5e7e70c295757f55df93cb0a180b9691891a"),
-    DataFile("jaychou_lyrics.txt.zip", _D2L_ZH + "jaychou_lyrics.txt.zip",
-             "aea46bd5d5fb2f05d6cd38d8e6b461d679fa4f00"),
-    DataFile("fra.txt", "https://raw.githubusercontent.com/Soubhagya264/"
-             "Language_Translator-Encoder-Decoder-/main/fra.txt",
-             "d2fe092ea8ad4c19cf22b7b50a8881df69dd4849"),
-    DataFile("fr-en-small.txt", _D2L_ZH + "fr-en-small.txt",
-             "4192ace3405b0b6a2f9761eb6c19494b1f8a9761"),
-    DataFile("kaggle_house_pred_train.csv", _D2L + "kaggle_house_pred_train.csv",
-             "585e9cc93e70b39160e7921475f9bcd7d31219ce"),
-    DataFile("kaggle_house_pred_test.csv", _D2L + "kaggle_house_pred_test.csv",
-             "fa19780a7b011d9b009e8bff8e99922a8ee2eb90"),
-    DataFile("airfoil_self_noise.dat", _D2L + "airfoil_self_noise.dat",
-             "76e5be1548fd8222e5074cf0faae75edff8cf93f"),
-    DataFile("ptb.zip", _D2L + "ptb.zip", "319d85e578af0cdc590547f26231e4e31cdf1e42"),
-    DataFile("sentence_polarity.zip", _NLTK + "sentence_polarity.zip",
-             "aeb58641ba16f57d675668b59aee50aa7ce358db"),
-    DataFile("movie_reviews.zip", _NLTK + "movie_reviews.zip",
-             "b75ffeeb90b68059c679e5552d697a1db60b1caf"),
-    DataFile("SICK.txt", "https://raw.githubusercontent.com/praguna/sick_dataset/master/SICK.txt",
-             "ba190cdd30695b0c62a6c462748ab92c4ec81811"),
-)
 
 
 class DatasetUnavailableError(FileNotFoundError):
@@ -147,20 +103,23 @@ def _verify(path: Path, spec: DataFile) -> None:
 
 
 def _urlopen(url: str) -> BinaryIO:
-    return urllib.request.urlopen(url, timeout=30)  # noqa: S310 (fixed, registered URLs)
+    return urllib.request.urlopen(url, timeout=30)  # noqa: S310 (fixed, declared URLs)
 
 
-def fetch(name: str, *, opener: Callable[[str], BinaryIO] = _urlopen) -> Path:
-    """Return a local, checksum-verified path for the registered file ``name``.
+def fetch(spec: DataFile, *, opener: Callable[[str], BinaryIO] = _urlopen) -> Path:
+    """Return a local, checksum-verified path for the dataset file ``spec``.
 
     Raises:
-        KeyError: ``name`` is not in :data:`REGISTRY`.
+        TypeError: ``spec`` is not a :class:`DataFile`.
         ChecksumMismatchError: a local copy or the download has the wrong SHA-1.
         DatasetUnavailableError: no local copy, and the download failed (offline).
     """
-    if name not in REGISTRY:
-        raise KeyError(f"unknown dataset file {name!r}; known: {', '.join(sorted(REGISTRY))}")
-    spec = REGISTRY[name]
+    if not isinstance(spec, DataFile):
+        raise TypeError(
+            f"fetch takes a DataFile declared by a dataset module, got {type(spec).__name__} "
+            f"{spec!r}"
+        )
+    name = spec.name
 
     data_dir = os.environ.get(DATA_DIR_VAR)
     if data_dir:

@@ -7,7 +7,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from ..seed import data_generator
 
-__all__ = ["synthetic_linear_data", "load_array"]
+__all__ = ["synthetic_linear_data", "load_array", "TensorBatches"]
 
 
 def synthetic_linear_data(
@@ -40,3 +40,26 @@ def load_array(
     return DataLoader(
         TensorDataset(*tensors), batch_size=batch_size, shuffle=shuffle, generator=generator
     )
+
+
+class TensorBatches:
+    """Minibatches ``(X[idx], y[idx])`` by slicing whole tensors: a light stand-in for a DataLoader.
+
+    A ``DataLoader`` over a ``TensorDataset`` indexes one example at a time and collates; for tiny
+    tables run for thousands of steps that overhead dominates. Shuffling is seeded.
+    """
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool = True, seed: int = 0):
+        if len(X) != len(y):
+            raise ValueError(f"X and y have different lengths: {len(X)} vs {len(y)}")
+        self.X, self.y, self.batch_size, self.shuffle = X, y, batch_size, shuffle
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __iter__(self):
+        n = len(self.X)
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        for idx in order.split(self.batch_size):
+            yield self.X[idx], self.y[idx]
+
+    def __len__(self) -> int:
+        return -(-len(self.X) // self.batch_size)

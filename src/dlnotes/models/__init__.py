@@ -1,2 +1,2 @@
-"""Model implementations, one module per family; each registers its models in
-:mod:`dlnotes.registry`."""
+"""Whole networks, one module per family, built from :mod:`dlnotes.layers`; each registers its
+models in :mod:`dlnotes.models._registry`. This file imports nothing."""

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..registry import register_model
+from ..layers.blocks import dense_head, flat_size
+from ._registry import register_model
 
 __all__ = ["AlexNetConfig", "ALEXNET_D2L", "ALEXNET_CPU", "AlexNet", "dense_head", "flat_size"]
 
@@ -39,24 +40,6 @@ ALEXNET_CPU = AlexNetConfig(
     image_size=28, channels=(16, 32, 48, 48, 32), stem_kernel=3, stem_stride=1,
     stem_padding=1, conv2_kernel=3, num_hiddens=512, dropout=0.3, batch_norm=True,
 )
-
-
-def flat_size(features: nn.Module, image_size: int) -> int:
-    """Length of ``features``' flattened output for one ``(1, 1, image_size, image_size)`` image."""
-    with torch.no_grad():
-        return features(torch.zeros(1, 1, image_size, image_size)).shape[1]
-
-
-def dense_head(num_inputs: int, num_hiddens: int, dropout: float, num_classes: int) -> nn.Sequential:
-    """AlexNet's classifier: two dropout-regularised hidden layers, then the class scores.
-
-    VGG reuses it unchanged. Shapes: ``(B, num_inputs)`` → ``(B, num_classes)``.
-    """
-    return nn.Sequential(
-        nn.Linear(num_inputs, num_hiddens), nn.ReLU(), nn.Dropout(dropout),
-        nn.Linear(num_hiddens, num_hiddens), nn.ReLU(), nn.Dropout(dropout),
-        nn.Linear(num_hiddens, num_classes),
-    )
 
 
 class AlexNet(nn.Module):

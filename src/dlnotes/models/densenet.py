@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..registry import register_model
+from ._registry import register_model
 
 __all__ = ["DenseNetConfig", "DENSENET_D2L", "DENSENET_CPU", "DenseBlock", "transition_block",
            "DenseNet"]
@@ -59,10 +59,12 @@ class DenseBlock(nn.Module):
         )
         self.out_channels = in_channels + num_convs * growth_rate
 
+    # --8<-- [start:dense-block-forward]
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         for block in self.net:
             X = torch.cat((X, block(X)), dim=1)  # (B, C + growth_rate, H, W)
         return X
+    # --8<-- [end:dense-block-forward]
 
 
 def transition_block(in_channels: int, out_channels: int) -> nn.Sequential:

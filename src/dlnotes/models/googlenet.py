@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..registry import register_model
+from ._registry import register_model
 
 __all__ = ["GoogLeNetConfig", "GOOGLENET_D2L", "GOOGLENET_CPU", "Inception", "GoogLeNet"]
 
@@ -72,8 +72,10 @@ class Inception(nn.Module):
                                 _conv(in_channels, c4, 1, batch_norm=bn))
         self.out_channels = c1 + c2[1] + c3[1] + c4
 
+    # --8<-- [start:inception-forward]
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return torch.cat([self.p1(X), self.p2(X), self.p3(X), self.p4(X)], dim=1)  # (B, C_out, H, W)
+    # --8<-- [end:inception-forward]
 
 
 # d2l's Inception blocks: (c1, (c2 reduce, c2), (c3 reduce, c3), c4), grouped by stage

@@ -1,7 +1,7 @@
 """LeNet-5 (LeCun et al., 1998) as in d2l §6.6, and its batch-normalised variant (d2l §7.5).
 
 LeNet keeps d2l's choices: sigmoid activations and average pooling. ``LeNetBNScratch`` uses the
-hand-written :class:`dlnotes.batchnorm.BatchNorm`; ``LeNetBN`` is its twin with
+hand-written :class:`dlnotes.layers.norm.BatchNorm`; ``LeNetBN`` is its twin with
 ``nn.BatchNorm1d``/``nn.BatchNorm2d``.
 
 Shapes: ``X`` ``(B, 1, 28, 28)`` → logits ``(B, 10)``.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from ..batchnorm import BatchNorm
-from ..registry import register_model
+from ..layers.norm import BatchNorm
+from ._registry import register_model
 
 __all__ = ["lenet", "lenet_bn_scratch", "lenet_bn", "init_xavier"]
 
@@ -23,6 +23,7 @@ def init_xavier(module: nn.Module) -> None:
         nn.init.xavier_uniform_(module.weight)
 
 
+# --8<-- [start:lenet]
 @register_model("lenet", input_shape=(2, 1, 28, 28), output_shape=(2, 10))
 def lenet(num_classes: int = 10) -> nn.Sequential:
     """LeNet: two conv (5×5) + sigmoid + 2×2 average-pool stages, then three dense layers."""
@@ -36,6 +37,7 @@ def lenet(num_classes: int = 10) -> nn.Sequential:
         nn.Linear(120, 84), nn.Sigmoid(),
         nn.Linear(84, num_classes),
     )
+# --8<-- [end:lenet]
 
 
 def _lenet_bn(bn2d, bn1d, num_classes: int) -> nn.Sequential:
@@ -54,7 +56,7 @@ def _lenet_bn(bn2d, bn1d, num_classes: int) -> nn.Sequential:
 
 @register_model("lenet-bn-scratch", input_shape=(2, 1, 28, 28), output_shape=(2, 10))
 def lenet_bn_scratch(num_classes: int = 10) -> nn.Sequential:
-    """LeNet with the from-scratch :class:`~dlnotes.batchnorm.BatchNorm` (d2l's layout)."""
+    """LeNet with the from-scratch :class:`~dlnotes.layers.norm.BatchNorm` (d2l's layout)."""
     return _lenet_bn(
         lambda c: BatchNorm(c, num_dims=4), lambda d: BatchNorm(d, num_dims=2), num_classes
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..registry import register_model
+from ._registry import register_model
 
 __all__ = [
     "LinearRegressionScratch",
@@ -35,10 +35,12 @@ class LinearRegressionScratch(nn.Module):
         self.w = nn.Parameter(torch.normal(0.0, sigma, (num_inputs, 1)))  # (d, 1)
         self.b = nn.Parameter(torch.zeros(1))  # (1,)
 
+    # --8<-- [start:linear-regression-scratch-forward]
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         if X.dim() != 2 or X.shape[1] != self.w.shape[0]:
             raise ValueError(f"expected X of shape (n, {self.w.shape[0]}), got {tuple(X.shape)}")
         return X @ self.w + self.b  # (n, 1)
+    # --8<-- [end:linear-regression-scratch-forward]
 
 
 class LinearRegression(nn.Module):

@@ -1,6 +1,6 @@
 """Perceptron and multilayer perceptrons, from scratch and concise (d2l §4.1–4.3, §4.6).
 
-* :class:`Perceptron` with the classic update rule :func:`train_perceptron`;
+* :class:`Perceptron` (its classic update rule is :func:`dlnotes.recipes.perceptron.train_perceptron`);
 * :class:`MLPScratch` / :class:`MLP`: one hidden ReLU layer;
 * :class:`DropoutMLPScratch` / :class:`DropoutMLP`: two hidden layers with dropout after each.
 
@@ -14,13 +14,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..functional import relu
-from ..layers import dropout_layer
-from ..registry import register_model
+from ..layers.dropout import dropout_layer
+from ..layers.functional import relu
+from ._registry import register_model
 
 __all__ = [
     "Perceptron",
-    "train_perceptron",
     "MLPScratch",
     "MLP",
     "DropoutMLPConfig",
@@ -48,36 +47,6 @@ class Perceptron(nn.Module):
         return torch.where(self(X).squeeze(1) > 0, 1.0, -1.0)  # (n,)
 
 
-@torch.no_grad()
-def train_perceptron(
-    model: Perceptron, X: torch.Tensor, y: torch.Tensor, num_epochs: int = 100
-) -> list[int]:
-    r"""The perceptron rule: for every mistake $y_i(\langle\mathbf w,\mathbf x_i\rangle+b) \le 0$,
-    set $\mathbf w \leftarrow \mathbf w + y_i \mathbf x_i$, $b \leftarrow b + y_i$.
-
-    This is SGD with batch size 1 on the loss $\max(0, -y\langle\mathbf w,\mathbf x\rangle)$.
-
-    Args:
-        X: ``(n, d)`` inputs. y: ``(n,)`` labels in $\{-1, 1\}$.
-    Returns:
-        the number of mistakes in each epoch (0 means the data were separated).
-    """
-    if not torch.all((y == 1) | (y == -1)):
-        raise ValueError("perceptron labels must be -1 or 1")
-    mistakes_per_epoch = []
-    for _ in range(num_epochs):
-        mistakes = 0
-        for x_i, y_i in zip(X, y, strict=True):
-            if y_i * (x_i @ model.w + model.b) <= 0:
-                model.w += y_i * x_i.reshape(-1, 1)  # (d, 1)
-                model.b += y_i
-                mistakes += 1
-        mistakes_per_epoch.append(mistakes)
-        if mistakes == 0:
-            break
-    return mistakes_per_epoch
-
-
 class MLPScratch(nn.Module):
     r"""$\mathbf H = \mathrm{ReLU}(\mathbf X \mathbf W^{(1)} + \mathbf b^{(1)})$,
     $\mathbf O = \mathbf H \mathbf W^{(2)} + \mathbf b^{(2)}$, with hand-made parameters.
@@ -100,17 +69,20 @@ class MLPScratch(nn.Module):
         self.W2 = nn.Parameter(torch.randn(num_hiddens, num_outputs) * sigma)  # (h, q)
         self.b2 = nn.Parameter(torch.zeros(num_outputs))  # (q,)
 
+    # --8<-- [start:mlpscratch-forward]
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         X = X.reshape(X.shape[0], -1)  # (n, d)
         if X.shape[1] != self.W1.shape[0]:
             raise ValueError(f"each example must have {self.W1.shape[0]} values, got {X.shape[1]}")
         H = relu(X @ self.W1 + self.b1)  # (n, h)
         return H @ self.W2 + self.b2  # (n, q)
+    # --8<-- [end:mlpscratch-forward]
 
 
 class MLP(nn.Module):
     """Concise twin of :class:`MLPScratch`: ``Flatten → Linear → ReLU → Linear``."""
 
+    # --8<-- [start:mlp-init]
     def __init__(
         self, num_inputs: int = 784, num_outputs: int = 10, num_hiddens: int = 256, sigma: float = 0.01
     ):
@@ -124,6 +96,7 @@ class MLP(nn.Module):
         for layer in (self.net[1], self.net[3]):
             nn.init.normal_(layer.weight, 0.0, sigma)
             nn.init.zeros_(layer.bias)
+    # --8<-- [end:mlp-init]
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return self.net(X)  # (n, q)
@@ -143,7 +116,7 @@ class DropoutMLPConfig:
 
 
 class DropoutMLPScratch(nn.Module):
-    r"""Two hidden ReLU layers, each followed by :func:`dlnotes.layers.dropout_layer`.
+    r"""Two hidden ReLU layers, each followed by :func:`dlnotes.layers.dropout.dropout_layer`.
 
     Dropout is applied only in ``train()`` mode; in ``eval()`` mode the net is deterministic.
     Shapes: ``X`` ``(n, 1, 28, 28)`` or ``(n, d)`` → logits ``(n, q)``.
@@ -159,11 +132,13 @@ class DropoutMLPScratch(nn.Module):
         self.W3 = nn.Parameter(torch.randn(c.num_hiddens2, c.num_outputs) * c.sigma)  # (h2, q)
         self.b3 = nn.Parameter(torch.zeros(c.num_outputs))
 
+    # --8<-- [start:dropout-mlpscratch-forward]
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         X = X.reshape(X.shape[0], -1)  # (n, d)
         H1 = dropout_layer(relu(X @ self.W1 + self.b1), self.config.dropout1, self.training)  # (n, h1)
         H2 = dropout_layer(relu(H1 @ self.W2 + self.b2), self.config.dropout2, self.training)  # (n, h2)
         return H2 @ self.W3 + self.b3  # (n, q)
+    # --8<-- [end:dropout-mlpscratch-forward]
 
 
 class DropoutMLP(nn.Module):

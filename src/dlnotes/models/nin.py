@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..registry import register_model
+from ._registry import register_model
 
 __all__ = ["NiNConfig", "NIN_D2L", "NIN_CPU", "nin_block", "NiN"]
 
@@ -37,6 +37,7 @@ NIN_CPU = NiNConfig(image_size=28, blocks=((16, 3, 1, 1), (32, 3, 1, 1), (64, 3,
                     dropout=0.2, batch_norm=True)
 
 
+# --8<-- [start:nin-block]
 def nin_block(in_channels: int, out_channels: int, kernel_size: int, stride: int,
               padding: int, batch_norm: bool = False) -> nn.Sequential:
     """Conv(k×k) + ReLU, then two 1×1 conv + ReLU (a per-pixel two-layer MLP); optional BN."""
@@ -48,6 +49,7 @@ def nin_block(in_channels: int, out_channels: int, kernel_size: int, stride: int
             layers.append(nn.BatchNorm2d(out_channels))
         layers.append(nn.ReLU())
     return nn.Sequential(*layers)
+# --8<-- [end:nin-block]
 
 
 class NiN(nn.Module):

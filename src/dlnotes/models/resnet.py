@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..registry import register_model
+from ._registry import register_model
 
 __all__ = ["ResNetConfig", "RESNET18_D2L", "RESNET18_CPU", "Residual", "ResNet"]
 
@@ -55,11 +55,13 @@ class Residual(nn.Module):
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.bn2 = nn.BatchNorm2d(out_channels)
 
+    # --8<-- [start:residual-forward]
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         Y = F.relu(self.bn1(self.conv1(X)))  # (B, C_out, H/s, W/s)
         Y = self.bn2(self.conv2(Y))
         shortcut = self.conv3(X) if self.conv3 is not None else X
         return F.relu(Y + shortcut)
+    # --8<-- [end:residual-forward]
 
 
 def _stem(out_channels: int, kernel: int, stride: int) -> nn.Sequential:

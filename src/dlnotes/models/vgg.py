@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..registry import register_model
-from .alexnet import dense_head, flat_size
+from ..layers.blocks import dense_head, flat_size
+from ._registry import register_model
 
 __all__ = ["VGGConfig", "VGG_D2L", "VGG_CPU", "vgg_block", "VGG"]
 
@@ -36,6 +36,7 @@ VGG_CPU = VGGConfig(image_size=28, conv_arch=((1, 8), (1, 16), (2, 32)), num_hid
                     dropout=0.2, batch_norm=True)
 
 
+# --8<-- [start:vgg-block]
 def vgg_block(num_convs: int, in_channels: int, out_channels: int,
               batch_norm: bool = False) -> nn.Sequential:
     """``num_convs`` × (3×3 conv [+ BN] + ReLU), then 2×2 max-pool.
@@ -51,6 +52,7 @@ def vgg_block(num_convs: int, in_channels: int, out_channels: int,
         in_channels = out_channels
     layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
     return nn.Sequential(*layers)
+# --8<-- [end:vgg-block]
 
 
 class VGG(nn.Module):

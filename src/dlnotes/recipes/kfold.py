@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .data.kaggle_house import get_k_fold_data, log_rmse
+from ..data.kaggle_house import get_k_fold_data, log_rmse
 
 __all__ = [
     "FoldResult",

@@ -14,8 +14,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .device import try_gpu
-from .profiles import current_profile
+from ..device import try_gpu
+from ..profiles import current_profile
 
 __all__ = ["CNNTraining", "cnn_training"]
 
@@ -27,6 +27,7 @@ class CNNTraining(NamedTuple):
     device: torch.device  # pass to fit(device=...)
 
 
+# --8<-- [start:cnn-training]
 def cnn_training(net: nn.Module, lr: float, num_epochs: int, steps_per_epoch: int) -> CNNTraining:
     """Move ``net`` to its device and layout and build its optimizer and schedule.
 
@@ -47,3 +48,4 @@ def cnn_training(net: nn.Module, lr: float, num_epochs: int, steps_per_epoch: in
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=lr, total_steps=num_epochs * steps_per_epoch, pct_start=0.25)
     return CNNTraining(net, optimizer, scheduler, device)
+# --8<-- [end:cnn-training]

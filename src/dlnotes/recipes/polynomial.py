@@ -14,33 +14,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .functional import squared_loss
-from .train import History, fit
+from ..data.synthetic import TensorBatches
+from ..history import History
+from ..layers.functional import squared_loss
+from ..train import fit
 
-__all__ = ["PolyConfig", "TensorBatches", "polynomial_data", "train_polynomial"]
-
-
-class TensorBatches:
-    """Minibatches ``(X[idx], y[idx])`` by slicing whole tensors: a light stand-in for a DataLoader.
-
-    A ``DataLoader`` over a ``TensorDataset`` indexes one example at a time and collates; for tiny
-    tables run for thousands of steps that overhead dominates. Shuffling is seeded.
-    """
-
-    def __init__(self, X: torch.Tensor, y: torch.Tensor, batch_size: int, shuffle: bool = True, seed: int = 0):
-        if len(X) != len(y):
-            raise ValueError(f"X and y have different lengths: {len(X)} vs {len(y)}")
-        self.X, self.y, self.batch_size, self.shuffle = X, y, batch_size, shuffle
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def __iter__(self):
-        n = len(self.X)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
-        for idx in order.split(self.batch_size):
-            yield self.X[idx], self.y[idx]
-
-    def __len__(self) -> int:
-        return -(-len(self.X) // self.batch_size)
+__all__ = ["PolyConfig", "polynomial_data", "train_polynomial"]
 
 
 @dataclass

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from dlnotes.gradcheck import check_against_autograd, check_grad, numerical_grad, relative_error
+from dlnotes.autograd import check_against_autograd, check_grad, numerical_grad, relative_error
 
 
 def f(x):

@@ -19,6 +19,8 @@ __all__ = [
     "sigmoid",
     "tanh",
     "accuracy",
+    "sequence_mask",
+    "masked_cross_entropy",
 ]
 
 
@@ -117,6 +119,37 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     """Fraction of rows of ``y_hat`` ``(n, q)`` whose arg-max equals ``y`` ``(n,)``."""
     _check_logits("accuracy", y_hat)
     return (y_hat.argmax(dim=1) == y).float().mean().item()
+
+
+def sequence_mask(X: torch.Tensor, valid_len: torch.Tensor, value: float = 0.0) -> torch.Tensor:
+    """Set the entries of ``X`` ``(B, T, ...)`` past each row's valid length to ``value``.
+
+    ``valid_len`` ``(B,)``: row ``b`` keeps positions ``0 … valid_len[b] - 1``. Returns a new tensor.
+    """
+    if valid_len.shape != X.shape[:1]:
+        raise ValueError(f"valid_len must have shape ({X.shape[0]},), got {tuple(valid_len.shape)}")
+    T = X.shape[1]
+    keep = torch.arange(T, device=X.device)[None, :] < valid_len[:, None]  # (B, T)
+    keep = keep.reshape(keep.shape + (1,) * (X.dim() - 2))  # (B, T, 1, …)
+    return torch.where(keep, X, torch.as_tensor(value, dtype=X.dtype, device=X.device))
+
+
+def masked_cross_entropy(logits: torch.Tensor, Y: torch.Tensor, valid_len: torch.Tensor) -> torch.Tensor:
+    r"""Mean cross-entropy over the valid tokens only: $\frac{1}{\sum_b L_b}\sum_b\sum_{t<L_b}
+    -\log \mathrm{softmax}(\mathbf o_{b,t})_{y_{b,t}}$.
+
+    Shapes: ``logits`` ``(B, T, V)``, ``Y`` ``(B, T)``, ``valid_len`` ``(B,)``. Padding never changes
+    the result. Twin: ``F.cross_entropy(..., ignore_index=pad)`` when padding uses a pad index.
+    """
+    if logits.shape[:2] != Y.shape:
+        raise ValueError(f"logits {tuple(logits.shape)} and Y {tuple(Y.shape)} disagree on (B, T)")
+    logp = log_softmax(logits.reshape(-1, logits.shape[-1])).reshape(logits.shape)  # (B, T, V)
+    per_token = -logp.gather(-1, Y.unsqueeze(-1)).squeeze(-1)  # (B, T)
+    mask = sequence_mask(torch.ones_like(per_token), valid_len)  # (B, T): 1 valid, 0 padding
+    count = mask.sum()
+    if count == 0:
+        raise ValueError("every sequence has valid length 0: nothing to average")
+    return (per_token * mask).sum() / count
 
 
 def _check_same_shape(name: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from dlnotes.recipe import cnn_training
+from dlnotes.recipes.cnn import cnn_training
 
 
 def _net():

@@ -34,6 +34,7 @@ def _pair(value, name: str) -> tuple[int, int]:
     return int(value[0]), int(value[1])
 
 
+# --8<-- [start:corr2d]
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     r"""2-D cross-correlation $Y_{i,j} = \sum_{a,b} X_{i+a,\,j+b} K_{a,b}$ (no padding, stride 1).
 
@@ -49,6 +50,7 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
         row = [(X[i:i + h, j:j + w] * K).sum() for j in range(X.shape[1] - w + 1)]
         rows.append(torch.stack(row))
     return torch.stack(rows)  # (H - kh + 1, W - kw + 1)
+# --8<-- [end:corr2d]
 
 
 def corr2d_multi_in(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
@@ -141,6 +143,7 @@ class Conv2DScratch(nn.Module):
         return corr2d(X, self.weight) + self.bias
 
 
+# --8<-- [start:conv-output-shape]
 def conv_output_shape(h: int, w: int, kernel, padding=0, stride=1) -> tuple[int, int]:
     r"""Output height and width of a convolution (or pooling) layer.
 
@@ -160,6 +163,7 @@ def conv_output_shape(h: int, w: int, kernel, padding=0, stride=1) -> tuple[int,
             f"kernel {(kh, kw)} does not fit a {h}×{w} input with padding {(ph, pw)}"
         )
     return out
+# --8<-- [end:conv-output-shape]
 
 
 def check_conv_output_shape(h: int, w: int, kernel, padding=0, stride=1) -> tuple[int, int]:

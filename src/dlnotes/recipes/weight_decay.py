@@ -13,11 +13,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .data.synthetic import load_array, synthetic_linear_data
-from .functional import squared_loss
-from .models.linear import LinearRegressionScratch
-from .optim import SGD
-from .train import History, fit
+from ..data.synthetic import load_array, synthetic_linear_data
+from ..history import History
+from ..layers.functional import squared_loss
+from ..models.linear import LinearRegressionScratch
+from ..optim.sgd import SGD
+from ..train import fit
 
 __all__ = ["WeightDecayConfig", "l2_penalty", "weight_decay_data", "train_weight_decay"]
 
@@ -67,6 +68,7 @@ def train_weight_decay(
     """
     c = config or WeightDecayConfig()
     train_iter, test_iter = weight_decay_data(c)
+    # --8<-- [start:concise]
     if concise:
         net = nn.Linear(c.num_inputs, 1)
         nn.init.normal_(net.weight)
@@ -76,6 +78,7 @@ def train_weight_decay(
         )
         history = fit(net, train_iter, squared_loss, optimizer, c.num_epochs, test_iter)
         return history, net.weight.norm().item()
+    # --8<-- [end:concise]
     net = LinearRegressionScratch(c.num_inputs, sigma=1.0)
 
     def loss(y_hat, y):

@@ -22,6 +22,7 @@ from torch import nn
 __all__ = ["batch_norm", "BatchNorm"]
 
 
+# --8<-- [start:batch-norm]
 def batch_norm(
     X: torch.Tensor,
     gamma: torch.Tensor,
@@ -55,6 +56,7 @@ def batch_norm(
         new_mean = (1 - momentum) * running_mean + momentum * mean
         new_var = (1 - momentum) * running_var + momentum * unbiased
     return gamma * X_hat + beta, new_mean, new_var
+# --8<-- [end:batch-norm]
 
 
 class BatchNorm(nn.Module):

@@ -7,7 +7,7 @@ Register a factory with an example input shape::
 
 ``tests/test_models.py`` creates each registered model, runs the example input through it, and
 checks the output shape, that nothing is NaN, and that every parameter receives a gradient.
-Model modules live in :mod:`dlnotes.models`; :func:`load_all` imports them so they register.
+Model modules live beside this file; :func:`load_all` imports them so they register.
 """
 
 from __future__ import annotations

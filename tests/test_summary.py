@@ -2,9 +2,9 @@ import pytest
 import torch
 from torch import nn
 
-from dlnotes.inspect import count_flops, layer_summary
 from dlnotes.models.lenet import lenet
 from dlnotes.models.resnet import RESNET18_CPU, RESNET18_D2L, ResNet
+from dlnotes.summary import count_flops, layer_summary
 
 
 def test_layer_summary_lists_shapes_and_params_of_lenet():

@@ -1,0 +1,39 @@
+"""Dataset files whose loader module is not written yet (chapters 8–15).
+
+Every file of ``../shared/data`` is declared somewhere, with its canonical URL and SHA-1, so that
+``tests/test_data_store.py`` can check the whole mirror. A file lives here only until its chapter
+adds ``dlnotes/data/<dataset>.py``; that module then declares the file itself and the line here
+goes. No page imports this module, so editing it re-runs nothing.
+"""
+
+from __future__ import annotations
+
+from .store import DataFile
+
+__all__ = ["PENDING"]
+
+_D2L = "http://d2l-data.s3-accelerate.amazonaws.com/"
+_NLTK = "https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/corpora/"
+_D2L_ZH = "https://raw.githubusercontent.com/d2l-ai/d2l-zh/592fbef84a684e752393edbf267c07dbc53e082b/data/"
+
+PENDING: tuple[DataFile, ...] = (
+    DataFile("mnist-10k/mnist10k.npz", None, "04e6cdbec44c5ac31024dd929cb962f021dd4e26"),
+    DataFile("timemachine.txt", _D2L + "timemachine.txt",
+             "090b5e7e70c295757f55df93cb0a180b9691891a"),
+    DataFile("jaychou_lyrics.txt.zip", _D2L_ZH + "jaychou_lyrics.txt.zip",
+             "aea46bd5d5fb2f05d6cd38d8e6b461d679fa4f00"),
+    DataFile("fra.txt", "https://raw.githubusercontent.com/Soubhagya264/"
+             "Language_Translator-Encoder-Decoder-/main/fra.txt",
+             "d2fe092ea8ad4c19cf22b7b50a8881df69dd4849"),
+    DataFile("fr-en-small.txt", _D2L_ZH + "fr-en-small.txt",
+             "4192ace3405b0b6a2f9761eb6c19494b1f8a9761"),
+    DataFile("airfoil_self_noise.dat", _D2L + "airfoil_self_noise.dat",
+             "76e5be1548fd8222e5074cf0faae75edff8cf93f"),
+    DataFile("ptb.zip", _D2L + "ptb.zip", "319d85e578af0cdc590547f26231e4e31cdf1e42"),
+    DataFile("sentence_polarity.zip", _NLTK + "sentence_polarity.zip",
+             "aeb58641ba16f57d675668b59aee50aa7ce358db"),
+    DataFile("movie_reviews.zip", _NLTK + "movie_reviews.zip",
+             "b75ffeeb90b68059c679e5552d697a1db60b1caf"),
+    DataFile("SICK.txt", "https://raw.githubusercontent.com/praguna/sick_dataset/master/SICK.txt",
+             "ba190cdd30695b0c62a6c462748ab92c4ec81811"),
+)

@@ -1,0 +1,89 @@
+r"""Encoder–decoder with GRUs for sequence to sequence learning (d2l §9.6–9.7; Sutskever et al., 2014).
+
+The encoder reads the source ``X`` ``(B, T_src)`` into its final hidden state ``(L, B, H)``. The
+decoder starts from that state and, at every step, sees the embedded previous target token
+concatenated with the context (the encoder's last-layer final state), so the source reaches every
+step. Training uses teacher forcing: ``forward(X, X_valid_len, Y_in, Y_valid_len)`` feeds the
+true previous tokens ``Y_in`` (``<bos>`` then the target shifted right) and returns logits
+``(B, T_tgt, V_tgt)`` for every position at once. Decoding token by token goes through
+:meth:`Seq2Seq.encode` and :meth:`Seq2Seq.decode_step` (see :mod:`dlnotes.recipes.seq2seq`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ._registry import register_model
+
+__all__ = ["Seq2SeqConfig", "Seq2Seq"]
+
+
+@dataclass(frozen=True)
+class Seq2SeqConfig:
+    src_vocab: int  # source vocabulary size
+    tgt_vocab: int  # target vocabulary size
+    embed_size: int = 32  # d2l: 32
+    num_hiddens: int = 32  # GRU width; d2l: 32
+    num_layers: int = 2  # d2l: 2
+    dropout: float = 0.1  # between GRU layers; d2l: 0.1
+
+
+class Seq2Seq(nn.Module):
+    """GRU encoder + GRU decoder with the context fed at every step."""
+
+    def __init__(self, config: Seq2SeqConfig):
+        super().__init__()
+        c = self.config = config
+        self.src_embedding = nn.Embedding(c.src_vocab, c.embed_size)
+        self.encoder = nn.GRU(c.embed_size, c.num_hiddens, c.num_layers, dropout=c.dropout,
+                              batch_first=True)
+        self.tgt_embedding = nn.Embedding(c.tgt_vocab, c.embed_size)
+        self.decoder = nn.GRU(c.embed_size + c.num_hiddens, c.num_hiddens, c.num_layers,
+                              dropout=c.dropout, batch_first=True)
+        self.output = nn.Linear(c.num_hiddens, c.tgt_vocab)
+
+    def encode(self, X: torch.Tensor, X_valid_len: torch.Tensor | None = None):
+        """The decoder's initial state ``(L, B, H)`` and the context ``(B, H)``.
+
+        Padding after ``X_valid_len`` is skipped (packed sequence), so the state is the one after
+        each sentence's last real token.
+        """
+        emb = self.src_embedding(X)  # (B, T, E)
+        if X_valid_len is not None:
+            emb = nn.utils.rnn.pack_padded_sequence(emb, X_valid_len.clamp_min(1).cpu(),
+                                                    batch_first=True, enforce_sorted=False)
+        _, state = self.encoder(emb)  # (L, B, H)
+        return state, state[-1]
+
+    def decode_step(self, Y_in: torch.Tensor, state: torch.Tensor, context: torch.Tensor):
+        """Logits ``(B, T, V)`` for the tokens ``Y_in`` ``(B, T)`` and the new state."""
+        emb = self.tgt_embedding(Y_in)  # (B, T, E)
+        ctx = context[:, None, :].expand(-1, Y_in.shape[1], -1)  # (B, T, H)
+        out, state = self.decoder(torch.cat([emb, ctx], dim=-1), state)  # (B, T, H)
+        return self.output(out), state  # (B, T, V)
+
+    def forward(self, X, X_valid_len, Y_in, Y_valid_len=None) -> torch.Tensor:
+        state, context = self.encode(X, X_valid_len)
+        logits, _ = self.decode_step(Y_in, state, context)
+        return logits  # (B, T_tgt, V_tgt)
+
+
+register_model("seq2seq-gru", input_shape=(2, 5), output_shape=(2, 5, 12),
+               input_dtype=torch.long)(
+    lambda: _Teacher(Seq2Seq(Seq2SeqConfig(src_vocab=10, tgt_vocab=12, embed_size=8,
+                                           num_hiddens=16)))
+)
+
+
+class _Teacher(nn.Module):
+    """Registry adapter: one example tensor as both source and teacher-forced target input."""
+
+    def __init__(self, model: Seq2Seq):
+        super().__init__()
+        self.model = model
+
+    def forward(self, X):
+        return self.model(X, torch.full((X.shape[0],), X.shape[1]), X)
