@@ -312,3 +312,35 @@ def test_page_weight_and_first_paint(visit, site_dir, base_url):
     for path, m in report.items():
         assert m["gzip_bytes"] <= 150_000, (path, m)
         assert m["first_contentful_paint_ms"] <= 1000, (path, m)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("稳定性", "chapter_multilayer-perceptrons/numerical-stability-and-init/"),  # mid-title word
+    ("并入", "chapter_linear-networks/linear-regression/"),  # a word between formulas
+])
+def test_search_snippets_read_as_prose_without_formula_debris(visit, query, expected):
+    v = visit(HOME)
+    page = v.page
+    page.click("input.md-search__input")
+    page.keyboard.type(query)
+    page.keyboard.press("End")
+    page.wait_for_selector(".md-search-result__item", timeout=15_000)
+    items = page.eval_on_selector_all(
+        ".md-search-result__item",
+        "els => els.map(e => [e.querySelector('a').getAttribute('href'), e.innerText])")
+    hits = [text for href, text in items if expected in unquote(href)]
+    assert hits, items
+    for text in hits:
+        for debris in ("\\mathbf", "\\frac", "mathbf", "⊤", "∑", "katex", "data:image"):
+            assert debris not in text, (debris, text[:300])
+
+
+def test_results_board_fits_a_desktop_window_without_sideways_scroll(visit):
+    v = visit("results/", viewport=(1280, 800))
+    overflow = v.page.evaluate("""() => [...document.querySelectorAll(
+        '.dlnotes-board .md-typeset__scrollwrap, .dlnotes-board .md-typeset__table, .dlnotes-board table')]
+        .map(e => e.scrollWidth - e.clientWidth)""")
+    assert overflow and max(overflow) <= 1, overflow
+    widths = v.page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], widths
+    v.page.screenshot(path=str(_shot_name("results-1280", "light")), full_page=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -139,8 +140,11 @@ def test_expected_error_must_raise_and_shows_one_line(tmp_path):
 
 # -- one build of the fixture site --------------------------------------------------------------
 
-def mkdocs_build(config: Path, site: Path, cache: Path) -> subprocess.CompletedProcess:
+def mkdocs_build(config: Path, site: Path, cache: Path, **env_vars) -> subprocess.CompletedProcess:
     env = dict(os.environ, DLNOTES_BUILD_CACHE=str(cache), NO_MKDOCS_2_WARNING="1")
+    env.pop("CI", None)  # the build refuses unexecuted pages under CI; a test that wants it says so
+    env.pop("DLNOTES_EXECUTE", None)
+    env.update(env_vars)
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "-f", str(config), "-d", str(site)],
         capture_output=True, text=True, env=env, cwd=ROOT,
@@ -222,7 +226,7 @@ def test_prose_only_rebuild_starts_no_kernel(minisite, tmp_path):
     finally:
         page_file.write_text(original)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "dlnotes: hit" in result.stderr and "(1 run" not in result.stderr
+    assert "(0 run, 1 from cache" in result.stderr
     assert "改过" in (tmp_path / "site" / "executed" / "index.html").read_text()
 
 
@@ -235,3 +239,172 @@ def test_build_fails_naming_the_page_when_a_cell_raises(minisite, tmp_path):
     result = mkdocs_build(broken / "mkdocs.yml", tmp_path / "site", tmp_path / "cache")
     assert result.returncode != 0
     assert "docs/executed.md" in result.stderr and "NameError" in result.stderr
+
+
+def test_package_code_is_included_highlighted_with_a_link_to_its_file(minisite):
+    work, _ = minisite
+    html = (work / "site" / "executed" / "index.html").read_text()
+    assert 'href="https://github.com/dlnotes/dlnotes/blob/main/src/dlnotes/device.py"' in html
+    block = html.split("dlnotes/device.py</a></span>", 1)[1].split("</code></pre>", 1)[0]
+    assert "def" in block and "try_gpu" in block and "8&lt;" not in block and "8<--" not in block
+
+
+def test_result_box_is_drawn_by_the_build_with_ours_and_d2ls(minisite):
+    work, _ = minisite
+    html = (work / "site" / "executed" / "index.html").read_text()
+    box = html.split('<div class="dlnotes-result"', 1)[1].split("</table>", 1)[0]
+    assert "<strong>0.840</strong>" in box and "<td>0.836</td>" in box  # ours, d2l's
+    assert "fixture" in (work / "site" / "results" / "index.html").read_text()
+
+
+def test_search_index_holds_prose_but_no_formulas_or_outputs(minisite):
+    work, _ = minisite
+    index = json.loads((work / "site" / "search" / "search_index.json").read_text())
+    text = " ".join(d["text"] + " " + d["title"] for d in index["docs"]
+                    if d["location"].startswith("executed/"))
+    assert "构建" in text and "提示框" in text  # prose is there (segmented by jieba)
+    for debris in ("mathrm", "softmax(o)", "katex", "∑", "RuntimeError", "0.836"):
+        assert debris not in text, debris
+    assert not re.search(r"sum: -?\d", text)  # the code is indexed, its printed output is not
+    html = (work / "site" / "executed" / "index.html").read_text()
+    assert 'class="katex"' in html and "<svg" in html and "dlnotes-stash" not in html
+
+
+def test_missing_snippet_section_fails_the_build_naming_the_page(minisite, tmp_path):
+    work, _ = minisite
+    broken = tmp_path / "src"
+    shutil.copytree(work / "src", broken)
+    page_file = broken / "docs" / "executed.md"
+    page_file.write_text(page_file.read_text().replace("device.py:try-gpu", "device.py:no-such"))
+    result = mkdocs_build(broken / "mkdocs.yml", tmp_path / "site", work / "cache")
+    assert result.returncode != 0
+    assert "docs/executed.md" in result.stderr and "no-such" in result.stderr
+
+
+def test_unknown_result_key_fails_the_build_naming_the_page(minisite, tmp_path):
+    work, _ = minisite
+    broken = tmp_path / "src"
+    shutil.copytree(work / "src", broken)
+    page_file = broken / "docs" / "executed.md"
+    page_file.write_text(page_file.read_text().replace('report_result("3.6"', 'report_result("3.66"'))
+    result = mkdocs_build(broken / "mkdocs.yml", tmp_path / "site", tmp_path / "cache")
+    assert result.returncode != 0
+    assert "docs/executed.md" in result.stderr and "'3.66'" in result.stderr
+
+
+def test_execute_filter_renders_other_pages_unexecuted_with_a_banner_and_ci_refuses(
+        minisite, tmp_path):
+    work, _ = minisite
+    empty_cache = tmp_path / "cache"
+    result = mkdocs_build(work / "src" / "mkdocs.yml", tmp_path / "site", empty_cache,
+                          DLNOTES_EXECUTE="chapter_recurrent*")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "(0 run, 0 from cache, 1 not executed)" in result.stderr
+    html = (tmp_path / "site" / "executed" / "index.html").read_text()
+    assert "dlnotes-unexecuted" in html and "本页没有执行" in html
+    assert not re.search(r"sum: -?\d", html) and "data:image/svg+xml" not in html
+    # the page that is in the cache still comes from it
+    cached = mkdocs_build(work / "src" / "mkdocs.yml", tmp_path / "site2", work / "cache",
+                          DLNOTES_EXECUTE="chapter_recurrent*")
+    assert "(0 run, 1 from cache, 0 not executed)" in cached.stderr
+    refused = mkdocs_build(work / "src" / "mkdocs.yml", tmp_path / "site3", empty_cache,
+                           DLNOTES_EXECUTE="chapter_recurrent*", CI="true")
+    assert refused.returncode != 0 and "CI publishes executed pages only" in refused.stderr
+
+
+def test_first_build_shows_a_progress_bar_and_the_page_time_budget(minisite):
+    _, result = minisite
+    assert "dlnotes: executing" in result.stderr and "1/1" in result.stderr
+    assert "page time" in result.stderr and "slowest: executed.md" in result.stderr
+
+
+def test_run_page_shares_the_build_cache(minisite, tmp_path, monkeypatch):
+    from dlnotes_site.settings import build_settings
+
+    work, _ = minisite
+    monkeypatch.setenv("DLNOTES_BUILD_CACHE", str(work / "cache"))
+    settings = build_settings(ROOT)
+    from dlnotes_site.execute import plan_page
+
+    plan = plan_page(work / "src" / "docs" / "executed.md", src_root=SRC,
+                     cache_dir=settings.cache_root / "executed",
+                     requirements=ROOT / "requirements.txt", profile=settings.profile,
+                     threads=settings.threads)
+    assert plan.cache_hit  # the key run_page computes is the one the build stored
+
+
+# -- what an addition re-runs (the build's own cache keys over every real page) ----------------
+
+DOCS = ROOT / "docs"
+
+
+def _keys(src: Path) -> dict[str, str]:
+    from dlnotes_site.pages import is_notebook_page
+
+    keys = {}
+    for path in sorted(DOCS.rglob("*.md")):
+        if is_notebook_page(path):
+            keys[str(path.relative_to(DOCS))] = cache_key(
+                read_page(path), src_root=src, requirements=ROOT / "requirements.txt",
+                profile="cpu", threads=1)
+    return keys
+
+
+@pytest.fixture
+def src_copy(tmp_path):
+    copy = tmp_path / "src"
+    shutil.copytree(SRC, copy, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return copy
+
+
+def _rerun_after(src_copy, edit) -> set[str]:
+    before = _keys(src_copy)
+    edit(src_copy / "dlnotes")
+    after = _keys(src_copy)
+    return {page for page in before if before[page] != after[page]}
+
+
+def test_adding_a_dataset_reruns_no_page(src_copy):
+    def add(pkg):
+        (pkg / "data" / "new_corpus.py").write_text(
+            'from .store import DataFile, fetch\n'
+            'CORPUS = DataFile("new.txt", "https://example.org/new.txt", "0" * 40)\n')
+        catalog = pkg / "data" / "catalog.py"
+        catalog.write_text(catalog.read_text() + "\n# one more pending file\n")
+    assert _rerun_after(src_copy, add) == set()
+
+
+def test_adding_or_correcting_a_reference_reruns_no_page(src_copy):
+    def add(pkg):
+        refs = pkg / "references.py"
+        text = refs.read_text().replace('"S", Target(_acc, ">=", 0.88)),\n]}',
+                                        '"S", Target(_acc, ">=", 0.88)),\n'
+                                        '    _ref("8.5", "RNN", "x", {"train_ppl": 1.0}, "S"),\n]}')
+        assert text != refs.read_text()
+        refs.write_text(text.replace("0.883", "0.884"))
+    assert _rerun_after(src_copy, add) == set()
+
+
+def test_adding_a_model_family_reruns_only_pages_that_list_every_model(src_copy):
+    def add(pkg):
+        (pkg / "models" / "new_family.py").write_text(
+            "from torch import nn\nfrom ._registry import register_model\n"
+            "register_model('tiny', input_shape=(1, 2), output_shape=(1, 2))(lambda: nn.Linear(2, 2))\n")
+    rerun = _rerun_after(src_copy, add)
+    registry_pages = {p for p in _keys(src_copy)
+                      if "create_model" in (DOCS / p).read_text() or "load_all" in (DOCS / p).read_text()}
+    assert rerun == registry_pages
+
+
+def test_editing_fit_reruns_only_pages_that_train(src_copy):
+    def edit(pkg):
+        train = pkg / "train.py"
+        train.write_text(train.read_text() + "\n# a comment is an edit too\n")
+    rerun = _rerun_after(src_copy, edit)
+    # pages that import the loop (to train, or to show its help) or a recipe that trains
+    trains = {p for p in _keys(src_copy)
+              if any(word in (DOCS / p).read_text()
+                     for word in ("from dlnotes.train import", "train_weight_decay",
+                                  "train_polynomial"))}
+    assert rerun == trains, (sorted(rerun - trains), sorted(trains - rerun))
+    assert 0 < len(rerun) < len(_keys(src_copy))

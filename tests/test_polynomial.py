@@ -20,7 +20,8 @@ def test_polynomial_features_are_scaled_powers_and_labels_are_columns():
 def test_cubic_fit_recovers_true_weights():
     torch.manual_seed(0)
     X_train, X_test, y_train, y_test = polynomial_data()
-    net, history = train_polynomial(X_train[:, :4], X_test[:, :4], y_train, y_test, num_epochs=300)
+    # the x³/3! feature is small, so SGD needs many passes to pin its weight down
+    net, history = train_polynomial(X_train[:, :4], X_test[:, :4], y_train, y_test, num_epochs=1500)
     torch.testing.assert_close(net.weight.data[0], torch.tensor([5.0, 1.2, -3.4, 5.6]), atol=0.3, rtol=0)
     assert history.final["test_loss"] < 0.05
 

@@ -1,4 +1,5 @@
-"""Look inside a model: per-layer output shapes and parameter counts, and multiply-adds per image.
+"""Look inside a model: its parameter count, per-layer output shapes and parameter counts, and
+multiply-adds per image.
 
 Both functions run one forward pass with forward hooks on a zero input of ``input_shape``
 (batch first) in eval mode, with gradients off, and then restore the model's mode.
@@ -12,7 +13,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-__all__ = ["layer_summary", "count_flops"]
+__all__ = ["num_params", "layer_summary", "count_flops"]
 
 
 def _modules_at_depth(model: nn.Module, depth: int) -> Iterator[tuple[str, nn.Module]]:
@@ -99,3 +100,8 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> int:
             hooks.append(module.register_forward_hook(linear_hook))
     _run(model, input_shape, hooks)
     return int(total // input_shape[0])
+
+
+def num_params(model: nn.Module) -> int:
+    """Number of trainable scalars in ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -22,7 +22,7 @@ from torch import nn
 
 from .history import History
 
-__all__ = ["METRICS", "Metric", "History", "fit", "evaluate", "evaluate_accuracy", "num_params"]
+__all__ = ["METRICS", "Metric", "History", "fit", "evaluate", "evaluate_accuracy"]
 
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Callback = Callable[[dict, nn.Module], None]
@@ -255,8 +255,3 @@ def fit(
         for callback in callbacks:
             callback(record, model)
     return history
-
-
-def num_params(model: nn.Module) -> int:
-    """Number of trainable scalars in ``model``."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

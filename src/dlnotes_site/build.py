@@ -22,6 +22,7 @@ import os
 import posixpath
 import re
 import shutil
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ import nbformat
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .assets import copy_vendor_assets, ensure_node_modules, scripts_for, stylesheets_for
 from .board import (
@@ -43,10 +46,12 @@ from .board import (
     result_box_html,
 )
 from .diagrams import DiagramError, MermaidRenderer
-from .execute import DEFAULT_TIMEOUT, PageExecutionError, execute_page
-from .html import clean_notebook_html, info_bar
+from .execute import PageExecutionError, PagePlan, plan_page, run_plan
+from .html import clean_notebook_html, info_bar, unexecuted_banner
 from .math import KatexError, KatexRenderer
 from .prose import render_prose, to_render_notebook
+from .settings import EXECUTE_VAR, build_settings
+from .stash import Stash
 
 log = logging.getLogger("mkdocs.dlnotes")
 
@@ -60,6 +65,7 @@ class PageRecord:
     run_seconds: float
     seconds: float
     cache_hit: bool
+    executed: bool = True  # False: rendered without outputs (DLNOTES_EXECUTE left it out)
     toc_tokens: list = field(default_factory=list)
     title: str | None = None
     results: list = field(default_factory=list)
@@ -93,25 +99,19 @@ class NotebookBuild:
 
     def __init__(self, root: Path) -> None:
         self.pages: dict[str, PageRecord] = {}
+        self.stash = Stash()  # math and figures held out of the search index (see .stash)
         self.root = root  # the project: src/, requirements.txt, package.json, node_modules/
 
     # -- configuration -------------------------------------------------------------------------
     def on_config(self, config) -> None:
-        from dlnotes.profiles import UnknownProfileError, current_profile
+        from dlnotes.profiles import UnknownProfileError
 
         try:
-            self.profile = current_profile()
-        except UnknownProfileError as err:
+            self.settings = build_settings(self.root)
+        except (UnknownProfileError, ValueError) as err:
             raise PluginError(str(err)) from err
-        cache = os.environ.get("DLNOTES_BUILD_CACHE")
-        self.cache_root = Path(cache).resolve() if cache else self.root / ".cache" / "dlnotes"
-        self.timeout = int(os.environ.get("DLNOTES_CELL_TIMEOUT", DEFAULT_TIMEOUT))
-        # Pages run in parallel kernels, each with its share of the cores: on two cores two
-        # single-threaded kernels beat one two-threaded kernel (kernel start and import overlap,
-        # and small-batch ops scale poorly across threads).
-        cores = os.cpu_count() or 1
-        self.jobs = max(1, int(os.environ.get("DLNOTES_BUILD_JOBS", min(2, cores))))
-        self.threads = max(1, cores // self.jobs)
+        self.profile = self.settings.profile
+        self.cache_root = self.settings.cache_root
         snippets = config.mdx_configs.get("pymdownx.snippets")
         if snippets is not None:  # package code included on pages comes from this checkout's src/
             snippets["base_path"] = [str(self.root / "src")]
@@ -124,22 +124,34 @@ class NotebookBuild:
                                         self.cache_root / "mermaid.json")
 
     # -- execution -----------------------------------------------------------------------------
-    def _process(self, file) -> PageRecord:
-        page = Path(file.abs_src_path)
+    def _plan(self, file) -> PagePlan:
+        return plan_page(
+            Path(file.abs_src_path),
+            src_root=self.root / "src",
+            cache_dir=self.cache_root / "executed",
+            requirements=self.root / "requirements.txt",
+            profile=self.profile,
+            threads=self.settings.threads,
+        )
+
+    def _process(self, file, plan: PagePlan, bar) -> PageRecord:
         label = f"docs/{file.src_path}"
         try:
-            executed = execute_page(
-                page,
-                src_root=self.root / "src",
+            executed = run_plan(
+                plan,
                 cache_dir=self.cache_root / "executed",
-                requirements=self.root / "requirements.txt",
                 profile=self.profile,
-                timeout=self.timeout,
+                timeout=self.settings.timeout,
                 label=label,
-                threads=self.threads,
+                threads=self.settings.threads,
+                may_execute=self.settings.may_execute(file.src_path),
             )
         except PageExecutionError as err:
             raise PluginError(f"executing {err}") from err
+        if not executed.cache_hit and executed.executed:
+            bar.set_postfix_str(file.src_path, refresh=False)
+            bar.update(1)
+            log.info(f"dlnotes: ran {executed.run_seconds:6.1f} s  {label}")
         nb = executed.notebook
         results = _results_of(nb)
         try:
@@ -167,6 +179,7 @@ class NotebookBuild:
             run_seconds=executed.run_seconds,
             seconds=executed.seconds,
             cache_hit=executed.cache_hit,
+            executed=executed.executed,
             toc_tokens=prose.toc_tokens,
             title=prose.title,
             results=results,
@@ -178,23 +191,48 @@ class NotebookBuild:
             if type(f).__name__ == "NotebookFile" and f.src_path.endswith(".md")
         ]
         start = time.perf_counter()
+        plans = {f.src_path: self._plan(f) for f in notebooks}
+        to_run = [f for f in notebooks
+                  if not plans[f.src_path].cache_hit and self.settings.may_execute(f.src_path)]
         self.pages = {}
-        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-            for record in pool.map(self._process, notebooks):
+        # a progress bar (pages done/total, ETA) when pages have to run: the first build takes
+        # minutes; log lines go through the bar so they do not tear it
+        bar = tqdm(total=len(to_run), desc="dlnotes: executing", unit="页", disable=not to_run,
+                   dynamic_ncols=True, file=sys.stderr)
+        with logging_redirect_tqdm(loggers=[logging.getLogger("mkdocs")]), bar, \
+                ThreadPoolExecutor(max_workers=self.settings.jobs) as pool:
+            records = pool.map(lambda f: self._process(f, plans[f.src_path], bar), notebooks)
+            for record in records:
                 self.pages[record.src_path] = record
-                state = "hit " if record.cache_hit else "miss"
-                log.info(
-                    f"dlnotes: {state} {record.seconds:6.1f} s  docs/{record.src_path}"
-                    + ("" if record.cache_hit else f"  (ran {record.run_seconds:.1f} s)")
-                )
-        misses = sum(not r.cache_hit for r in self.pages.values())
-        log.info(
-            f"dlnotes: {len(self.pages)} executed pages ({misses} run, "
-            f"{len(self.pages) - misses} from cache) in {time.perf_counter() - start:.1f} s, "
-            f"profile {self.profile}, {self.jobs} kernels × {self.threads} threads"
-        )
+        self._log_summary(time.perf_counter() - start)
         self._add_results_board(files, config)
         return files
+
+    def _log_summary(self, seconds: float) -> None:
+        records = list(self.pages.values())
+        ran = sum(r.executed and not r.cache_hit for r in records)
+        unexecuted = [r.src_path for r in records if not r.executed]
+        page_time = sum(r.run_seconds for r in records)
+        jobs = self.settings.jobs
+        log.info(
+            f"dlnotes: {len(records)} executed pages ({ran} run, "
+            f"{sum(r.cache_hit for r in records)} from cache, {len(unexecuted)} not executed) "
+            f"in {seconds:.1f} s, profile {self.profile}, {jobs} kernels × "
+            f"{self.settings.threads} threads"
+        )
+        slowest = sorted(records, key=lambda r: r.run_seconds, reverse=True)[:5]
+        log.info(
+            f"dlnotes: page time {page_time:.0f} s in total (≈ {page_time / jobs:.0f} s wall with "
+            f"{jobs} kernels); slowest: "
+            + ", ".join(f"{r.src_path} {r.run_seconds:.0f} s" for r in slowest)
+        )
+        if unexecuted:
+            message = (f"dlnotes: {len(unexecuted)} pages rendered without running their code "
+                       f"({EXECUTE_VAR}={','.join(self.settings.execute or ())}): "
+                       + ", ".join(unexecuted[:5]) + (" …" if len(unexecuted) > 5 else ""))
+            if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+                raise PluginError(message + f"; CI publishes executed pages only: unset {EXECUTE_VAR}")
+            log.warning(message)
 
     def _add_results_board(self, files, config) -> None:
         from mkdocs.structure.files import File
@@ -218,16 +256,20 @@ class NotebookBuild:
             if record.title:
                 page.title = record.title
             href = record.download.name
-            bar = info_bar(self.profile, record.run_seconds, href)
+            bar = info_bar(self.profile, record.run_seconds, href) if record.executed \
+                else unexecuted_banner(self.settings.execute or ())
             html = bar + _rewrite_md_links(clean_notebook_html(html), page, files)
         html = _link_source_titles(html, self.source_url)
+        key = page.file.src_path
         try:
-            return self.katex.render(html, f"docs/{page.file.src_path}")
+            html = self.katex.render(html, f"docs/{key}", wrap=lambda f: self.stash.put(key, f))
         except KatexError as err:
             raise PluginError(str(err)) from err
+        return self.stash.hide(key, html)
 
     def on_post_page(self, output: str, page, config) -> str:
         base = "../" * page.url.count("/")
+        output = self.stash.restore(page.file.src_path, output)
         try:
             output = self.diagrams.render(output, f"docs/{page.file.src_path}")
         except DiagramError as err:  # on_build_error stops the browser

@@ -25,19 +25,23 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from .pages import RAISES_TAG, imported_dlnotes_modules, module_files, read_page
+from .pages import RAISES_TAG, file_digest, imported_dlnotes_modules, module_files, read_page
+from .settings import DEFAULT_TIMEOUT
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "EXECUTOR_VERSION",
     "PageExecutionError",
     "ExecutedPage",
+    "PagePlan",
     "cache_key",
+    "plan_page",
+    "run_plan",
     "execute_page",
     "merge_outputs",
 ]
 
-EXECUTOR_VERSION = "1"  # bump to invalidate every cached page
-DEFAULT_TIMEOUT = 600  # seconds per cell
+EXECUTOR_VERSION = "2"  # bump to invalidate every cached page
 
 
 class PageExecutionError(RuntimeError):
@@ -52,6 +56,21 @@ class ExecutedPage:
     cache_hit: bool
     seconds: float  # wall time of this call
     run_seconds: float  # wall time of the execution that produced the outputs
+    executed: bool = True  # False: not in the cache and not allowed to run (no outputs)
+
+
+@dataclass
+class PagePlan:
+    """What :func:`plan_page` found out without starting a kernel."""
+
+    page: Path
+    notebook: nbformat.NotebookNode  # the page as read, no outputs
+    key: str
+    cached: Path | None  # the cache file, if the page's outputs are there
+
+    @property
+    def cache_hit(self) -> bool:
+        return self.cached is not None
 
 
 def _code_cells(nb):
@@ -87,7 +106,7 @@ def cache_key(
         files.update((src_root / "dlnotes" / "models").rglob("*.py"))
     for path in sorted(files):
         h.update(b"\0file\0" + str(path.relative_to(src_root)).encode() + b"\0")
-        h.update(path.read_bytes())
+        h.update(file_digest(path).encode())
     if requirements is not None and requirements.is_file():
         h.update(b"\0requirements\0" + requirements.read_bytes())
     return h.hexdigest()
@@ -124,6 +143,9 @@ def _run(nb, page: Path, label: str, timeout: int, profile: str, threads: int) -
         allow_errors=False,
         resources={"metadata": {"path": str(page.parent)}},
         extra_arguments=[
+            # the kernel's warnings (one "running over TCP" line per kernel) would tear the
+            # progress bar; errors still show, and a failing cell is reported by nbclient
+            "--IPKernelApp.log_level=ERROR",
             "--InlineBackend.figure_formats=svg",
             "--InlineBackend.rc={'figure.dpi': 96, 'svg.hashsalt': 'dlnotes'}",
             "--InlineBackend.print_figure_kwargs="
@@ -153,6 +175,57 @@ def _run(nb, page: Path, label: str, timeout: int, profile: str, threads: int) -
     return time.perf_counter() - start
 
 
+def plan_page(
+    page: Path,
+    *,
+    src_root: Path,
+    cache_dir: Path | None,
+    requirements: Path | None = None,
+    profile: str = "cpu",
+    threads: int = 0,
+) -> PagePlan:
+    """Read ``page``, compute its cache key and look it up (fast: no kernel)."""
+    nb = read_page(page)
+    key = cache_key(nb, src_root=src_root, requirements=requirements, profile=profile,
+                    threads=threads)
+    cached = cache_dir / f"{key}.ipynb" if cache_dir is not None else None
+    return PagePlan(page, nb, key, cached if cached is not None and cached.is_file() else None)
+
+
+def run_plan(
+    plan: PagePlan,
+    *,
+    cache_dir: Path | None,
+    profile: str = "cpu",
+    timeout: int = DEFAULT_TIMEOUT,
+    label: str | None = None,
+    threads: int = 0,
+    may_execute: bool = True,
+) -> ExecutedPage:
+    """The outputs of a planned page: from the cache, by running it, or (``may_execute=False``
+    and not cached) none at all, flagged ``executed=False``."""
+    start = time.perf_counter()
+    nb = plan.notebook
+    if plan.cached is not None:
+        executed = nbformat.read(plan.cached, as_version=4)
+        merged = merge_outputs(nb, executed)
+        run_seconds = merged.metadata["dlnotes"].get("seconds", 0.0)
+        return ExecutedPage(merged, True, time.perf_counter() - start, run_seconds)
+    if not may_execute:
+        return ExecutedPage(copy.deepcopy(nb), False, time.perf_counter() - start, 0.0, False)
+    label = label or str(plan.page)
+    executed = copy.deepcopy(nb)
+    run_seconds = _run(executed, plan.page, label, timeout, profile, threads)
+    executed.metadata["dlnotes"] = {"profile": profile, "seconds": round(run_seconds, 1)}
+    if cache_dir is not None:
+        cached = cache_dir / f"{plan.key}.ipynb"
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.{id(plan)}.tmp")
+        nbformat.write(executed, tmp)
+        os.replace(tmp, cached)
+    return ExecutedPage(merge_outputs(nb, executed), False, time.perf_counter() - start, run_seconds)
+
+
 def execute_page(
     page: Path,
     *,
@@ -178,24 +251,9 @@ def execute_page(
         threads: CPU threads for the kernel (``OMP_NUM_THREADS``); 0 leaves torch's default.
     """
     start = time.perf_counter()
-    label = label or str(page)
-    nb = read_page(page)
-    key = cache_key(
-        nb, src_root=src_root, requirements=requirements, profile=profile, threads=threads
-    )
-    cached = cache_dir / f"{key}.ipynb" if cache_dir is not None else None
-    if cached is not None and cached.is_file():
-        executed = nbformat.read(cached, as_version=4)
-        merged = merge_outputs(nb, executed)
-        run_seconds = merged.metadata["dlnotes"].get("seconds", 0.0)
-        return ExecutedPage(merged, True, time.perf_counter() - start, run_seconds)
-
-    executed = copy.deepcopy(nb)
-    run_seconds = _run(executed, page, label, timeout, profile, threads)
-    executed.metadata["dlnotes"] = {"profile": profile, "seconds": round(run_seconds, 1)}
-    if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        nbformat.write(executed, tmp)
-        os.replace(tmp, cached)
-    return ExecutedPage(merge_outputs(nb, executed), False, time.perf_counter() - start, run_seconds)
+    plan = plan_page(page, src_root=src_root, cache_dir=cache_dir, requirements=requirements,
+                     profile=profile, threads=threads)
+    result = run_plan(plan, cache_dir=cache_dir, profile=profile, timeout=timeout, label=label,
+                      threads=threads)
+    result.seconds = time.perf_counter() - start
+    return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clean_notebook_html", "info_bar"]
+__all__ = ["clean_notebook_html", "info_bar", "unexecuted_banner"]
 
 _STYLE = re.compile(r"<style[^>]*>.*?</style>", re.S)
 _SCRIPT = re.compile(r"<script(?![^>]*application/vnd)[^>]*>.*?</script>", re.S)
@@ -62,4 +62,17 @@ def info_bar(profile: str, run_seconds: float, notebook_href: str) -> str:
         f'<a class="md-button dlnotes-download" href="{notebook_href}" download '
         'title="下载执行后的 Jupyter 笔记本">下载 .ipynb</a>'
         "</div>"
+    )
+
+
+def unexecuted_banner(patterns) -> str:
+    """The banner of a page rendered without running its code (``DLNOTES_EXECUTE`` left it out
+    and the cache had no outputs for it). Never published: CI refuses such a build."""
+    shown = ", ".join(f"<code>{p}</code>" for p in patterns)
+    return (
+        '<div class="admonition warning dlnotes-unexecuted" data-search-exclude="1">'
+        '<p class="admonition-title">本页没有执行</p>'
+        f"<p>这次构建只执行 <code>DLNOTES_EXECUTE</code> 选中的页面（{shown}），"
+        "缓存里也没有本页的输出，所以下面的代码没有运行：没有图、没有数字。"
+        "去掉这个变量重新构建即可看到完整页面。</p></div>"
     )

@@ -74,8 +74,12 @@ class KatexRenderer:
                 raise KatexError(f"{where}: KaTeX cannot render {tex!r}: {out['error']}")
             self.cache[self._key(tex, display)] = out["html"]
 
-    def render(self, html: str, where: str) -> str:
-        """``html`` with every arithmatex element replaced by KaTeX's output."""
+    def render(self, html: str, where: str, wrap=None) -> str:
+        """``html`` with every arithmatex element replaced by KaTeX's output.
+
+        ``wrap(fragment) -> str``, if given, receives each rendered element and returns what goes
+        in its place (the build hides formulas from the search index this way).
+        """
         items = find_math(html)
         if not items:
             return html
@@ -85,7 +89,8 @@ class KatexRenderer:
             tex, display = _strip_delimiters(match["body"], match["tag"])
             rendered = self.cache[self._key(tex, display)]
             tag = "div" if display else "span"
-            return f'<{tag} class="arithmatex">{rendered}</{tag}>'
+            fragment = f'<{tag} class="arithmatex">{rendered}</{tag}>'
+            return wrap(fragment) if wrap is not None else fragment
 
         return _MATH.sub(replace, html)
 

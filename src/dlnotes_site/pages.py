@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 from pathlib import Path
 
 import jupytext
 import nbformat
 
-__all__ = ["read_page", "is_notebook_page", "imported_dlnotes_modules", "module_files"]
+__all__ = [
+    "read_page", "is_notebook_page", "imported_dlnotes_modules", "module_files", "file_digest",
+    "module_imports",
+]
 
 RAISES_TAG = "raises-exception"
 
@@ -82,6 +86,39 @@ def _module_file(src_root: Path, name: str) -> Path | None:
     return as_module if as_module.is_file() else None
 
 
+# One read per file and build, not one per page that imports it (``mkdocs serve`` keeps these
+# across rebuilds; a file whose modification time or size changed is read again).
+_DIGESTS: dict[Path, tuple[tuple[int, int], str]] = {}
+_IMPORTS: dict[Path, tuple[tuple[int, int], frozenset[str]]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, memoised by modification time and size."""
+    stamp = _stamp(path)
+    hit = _DIGESTS.get(path)
+    if hit is None or hit[0] != stamp:
+        hit = _DIGESTS[path] = (stamp, hashlib.sha256(path.read_bytes()).hexdigest())
+    return hit[1]
+
+
+def module_imports(path: Path, name: str) -> frozenset[str]:
+    """The ``dlnotes`` names that module ``name`` (the file ``path``) imports, relative ones
+    resolved; memoised like :func:`file_digest`."""
+    stamp = _stamp(path)
+    hit = _IMPORTS.get(path)
+    if hit is None or hit[0] != stamp:
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = frozenset(n for n in _imports(tree, package) if n.split(".")[0] == "dlnotes")
+        hit = _IMPORTS[path] = (stamp, names)
+    return hit[1]
+
+
 def module_files(src_root: Path, modules: set[str]) -> list[Path]:
     """The source files of ``modules`` and of every dlnotes module they import, transitively.
 
@@ -102,7 +139,5 @@ def module_files(src_root: Path, modules: set[str]) -> list[Path]:
         if path is None:
             continue
         files.add(path)
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        todo.extend(n for n in _imports(tree, package) if n.split(".")[0] == "dlnotes")
+        todo.extend(module_imports(path, name))
     return sorted(files)

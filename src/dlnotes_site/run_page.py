@@ -2,8 +2,10 @@
 
     python -m dlnotes_site.run_page docs/chapter_linear-networks/softmax-regression-scratch.md
 
-Options: ``--cache`` reuses/writes the build cache (default: always execute), ``--save PATH``
-writes the executed notebook.
+Options: ``--cache`` reuses/writes the build's cache (default: always execute), ``--save PATH``
+writes the executed notebook. Settings (profile, threads per kernel, cache folder, cell timeout)
+come from :func:`dlnotes_site.settings.build_settings`, the build's own, so ``--cache`` shares the
+build's cache entries and the page runs with the thread count it gets in the build.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from .execute import DEFAULT_TIMEOUT, PageExecutionError, execute_page
+from .execute import PageExecutionError, execute_page
+from .settings import build_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,18 +39,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("page", type=Path)
     parser.add_argument("--cache", action="store_true", help="use the build cache")
     parser.add_argument("--save", type=Path, help="write the executed notebook here")
-    parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT)
+    parser.add_argument("--timeout", type=int, help="seconds per cell (default: the build's)")
     args = parser.parse_args(argv)
-    from dlnotes.profiles import current_profile
+    from dlnotes.profiles import UnknownProfileError
 
+    try:
+        settings = build_settings(ROOT)
+    except (UnknownProfileError, ValueError) as err:
+        print(f"FAILED: {err}", file=sys.stderr)
+        return 2
     try:
         result = execute_page(
             args.page,
             src_root=ROOT / "src",
-            cache_dir=ROOT / ".cache" / "dlnotes" / "executed" if args.cache else None,
+            cache_dir=settings.cache_root / "executed" if args.cache else None,
             requirements=ROOT / "requirements.txt",
-            profile=current_profile(),
-            timeout=args.timeout,
+            profile=settings.profile,
+            timeout=args.timeout or settings.timeout,
+            threads=settings.threads,
         )
     except PageExecutionError as err:
         print(f"FAILED: {err}", file=sys.stderr)

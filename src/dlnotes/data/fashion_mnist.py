@@ -12,6 +12,7 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
+from ..seed import data_generator
 from .store import DataFile, fetch
 
 __all__ = [
@@ -105,7 +106,7 @@ def load_fashion_mnist(
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     if resize is not None and resize <= 0:
         raise ValueError(f"resize must be positive, got {resize}")
-    generator = torch.Generator().manual_seed(seed)
+    generator = data_generator(seed)
     loaders = []
     for train, limit in ((True, num_train), (False, num_test)):
         X, y = fashion_mnist_tensors(train)

@@ -53,7 +53,7 @@ class TensorBatches:
         if len(X) != len(y):
             raise ValueError(f"X and y have different lengths: {len(X)} vs {len(y)}")
         self.X, self.y, self.batch_size, self.shuffle = X, y, batch_size, shuffle
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = data_generator(seed)
 
     def __iter__(self):
         n = len(self.X)

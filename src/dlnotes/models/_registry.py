@@ -31,13 +31,7 @@ class ModelSpec:
     factory: Callable[[], nn.Module]
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
-    input_dtype: torch.dtype = torch.float32
-
-    def example_input(self, seed: int = 0) -> torch.Tensor:
-        generator = torch.Generator().manual_seed(seed)
-        if self.input_dtype.is_floating_point:
-            return torch.randn(self.input_shape, generator=generator, dtype=self.input_dtype)
-        return torch.randint(0, 10, self.input_shape, generator=generator, dtype=self.input_dtype)
+    input_dtype: torch.dtype = torch.float32  # integer dtypes: token indices in [0, 10)
 
 
 MODELS: dict[str, ModelSpec] = {}

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..data.kaggle_house import get_k_fold_data, log_rmse
+from ..seed import data_generator
 
 __all__ = [
     "FoldResult",
@@ -94,7 +95,7 @@ def train_regression(
     def train_fn(X_train, y_train, X_valid=None, y_valid=None) -> FoldResult:
         model = make_model(X_train.shape[1])
         target = torch.log(y_train) if config.log_target else y_train  # (n, 1)
-        generator = torch.Generator().manual_seed(config.seed)
+        generator = data_generator(config.seed)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         loss = nn.MSELoss()
         curves: dict[str, list[float]] = {"train_log_rmse": [], "valid_log_rmse": []}

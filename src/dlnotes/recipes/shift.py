@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..seed import data_generator
+
 __all__ = ["label_rule", "shifted_data", "fit_logistic", "importance_weights", "accuracy_of"]
 
 
@@ -30,7 +32,7 @@ def shifted_data(n: int = 1000, target_shift: tuple[float, float] = (1.5, 1.0), 
     both are labelled by :func:`label_rule`. Near the origin the parabola is flat, further right it
     is steep, so the best *linear* boundary differs between the two distributions.
     """
-    g = torch.Generator().manual_seed(1000 + seed)  # offset: not the stream that set_seed(seed) gives models
+    g = data_generator(seed)  # not the stream that set_seed(seed) gives models
     X_s = torch.randn(n, 2, generator=g)  # (n, 2)
     X_t = torch.randn(n, 2, generator=g) + torch.tensor(target_shift)  # (n, 2)
     return X_s, label_rule(X_s), X_t, label_rule(X_t)
