@@ -4,6 +4,7 @@ The logic lives in :mod:`dlnotes_site.build`; this file only forwards MkDocs eve
 ``on_files`` runs after mkdocs-jupyter has wrapped its files (it uses the default priority 0).
 """
 
+import logging
 from pathlib import Path
 
 from mkdocs.plugins import event_priority
@@ -11,6 +12,11 @@ from mkdocs.plugins import event_priority
 from dlnotes_site.build import NotebookBuild
 
 _build = NotebookBuild(root=Path(__file__).resolve().parents[1])
+
+# mkdocs-jupyter logs "Cache hit: <file>" for every page of every build; our own summary says
+# what matters (pages run, from cache, page time), so keep its per-page lines out of the log.
+for _name in ("mkdocs.plugins.mkdocs_jupyter", "mkdocs.mkdocs-jupyter"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 def on_config(config):

@@ -314,7 +314,7 @@ def test_execute_filter_renders_other_pages_unexecuted_with_a_banner_and_ci_refu
 
 def test_first_build_shows_a_progress_bar_and_the_page_time_budget(minisite):
     _, result = minisite
-    assert "dlnotes: executing" in result.stderr and "1/1" in result.stderr
+    assert "dlnotes: executing" in result.stderr and "1/1 页" in result.stderr
     assert "page time" in result.stderr and "slowest: executed.md" in result.stderr
 
 
@@ -408,3 +408,16 @@ def test_editing_fit_reruns_only_pages_that_train(src_copy):
                                   "train_polynomial"))}
     assert rerun == trains, (sorted(rerun - trains), sorted(trains - rerun))
     assert 0 < len(rerun) < len(_keys(src_copy))
+
+
+def test_the_fast_notebook_test_agrees_with_mkdocs_jupyter_on_every_page():
+    from mkdocs.structure.files import File
+    from mkdocs_jupyter.plugin import Plugin
+
+    from dlnotes_site.pages import is_notebook_page
+
+    plugin = Plugin()
+    plugin.load_config({})
+    for path in sorted(DOCS.rglob("*.md")):
+        file = File(str(path.relative_to(DOCS)), str(DOCS), "/tmp/site", True)
+        assert plugin.should_include(file) == is_notebook_page(path), path

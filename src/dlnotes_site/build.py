@@ -22,17 +22,14 @@ import os
 import posixpath
 import re
 import shutil
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
-import nbformat
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
-from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .assets import copy_vendor_assets, ensure_node_modules, scripts_for, stylesheets_for
@@ -49,6 +46,14 @@ from .diagrams import DiagramError, MermaidRenderer
 from .execute import PageExecutionError, PagePlan, plan_page, run_plan
 from .html import clean_notebook_html, info_bar, unexecuted_banner
 from .math import KatexError, KatexRenderer
+from .pages import (
+    is_notebook_page,
+    load_parsed_pages,
+    notebook_to_json,
+    page_digest,
+    save_parsed_pages,
+)
+from .progress import PageProgress
 from .prose import render_prose, to_render_notebook
 from .settings import EXECUTE_VAR, build_settings
 from .stash import Stash
@@ -118,6 +123,7 @@ class NotebookBuild:
         self.source_url = (config.extra or {}).get("source_url")
         self.extensions = config.markdown_extensions
         self.extension_configs = config.mdx_configs
+        _fast_notebook_test(config)
         self.node_modules = ensure_node_modules(self.root)
         self.katex = KatexRenderer(self.node_modules / "katex", self.cache_root / "katex.json")
         self.diagrams = MermaidRenderer(self.node_modules / "mermaid",
@@ -134,7 +140,7 @@ class NotebookBuild:
             threads=self.settings.threads,
         )
 
-    def _process(self, file, plan: PagePlan, bar) -> PageRecord:
+    def _process(self, file, plan: PagePlan, progress: PageProgress) -> PageRecord:
         label = f"docs/{file.src_path}"
         try:
             executed = run_plan(
@@ -149,8 +155,7 @@ class NotebookBuild:
         except PageExecutionError as err:
             raise PluginError(f"executing {err}") from err
         if not executed.cache_hit and executed.executed:
-            bar.set_postfix_str(file.src_path, refresh=False)
-            bar.update(1)
+            progress.done(file.src_path, executed.run_seconds)
             log.info(f"dlnotes: ran {executed.run_seconds:6.1f} s  {label}")
         nb = executed.notebook
         results = _results_of(nb)
@@ -169,7 +174,7 @@ class NotebookBuild:
         _draw_result_boxes(render_nb)
         for path, notebook in ((download, nb), (render, render_nb)):
             path.parent.mkdir(parents=True, exist_ok=True)
-            text = nbformat.writes(notebook)
+            text = notebook_to_json(notebook)
             if not path.is_file() or path.read_text(encoding="utf-8") != text:
                 path.write_text(text, encoding="utf-8")
         file.abs_src_path = str(render)  # mkdocs-jupyter now renders our notebook
@@ -191,17 +196,21 @@ class NotebookBuild:
             if type(f).__name__ == "NotebookFile" and f.src_path.endswith(".md")
         ]
         start = time.perf_counter()
+        parsed = self.cache_root / "parsed-pages.json"
+        load_parsed_pages(parsed)
         plans = {f.src_path: self._plan(f) for f in notebooks}
+        save_parsed_pages(parsed, {page_digest(Path(f.abs_src_path)) for f in notebooks})
         to_run = [f for f in notebooks
                   if not plans[f.src_path].cache_hit and self.settings.may_execute(f.src_path)]
         self.pages = {}
+        by_path = {f.src_path: f for f in notebooks}
         # a progress bar (pages done/total, ETA) when pages have to run: the first build takes
         # minutes; log lines go through the bar so they do not tear it
-        bar = tqdm(total=len(to_run), desc="dlnotes: executing", unit="页", disable=not to_run,
-                   dynamic_ncols=True, file=sys.stderr)
-        with logging_redirect_tqdm(loggers=[logging.getLogger("mkdocs")]), bar, \
+        progress = PageProgress([f.src_path for f in to_run], self.cache_root / "timings.json")
+        with logging_redirect_tqdm(loggers=[logging.getLogger("mkdocs")]), progress, \
                 ThreadPoolExecutor(max_workers=self.settings.jobs) as pool:
-            records = pool.map(lambda f: self._process(f, plans[f.src_path], bar), notebooks)
+            order = progress.order(list(by_path))
+            records = pool.map(lambda p: self._process(by_path[p], plans[p], progress), order)
             for record in records:
                 self.pages[record.src_path] = record
         self._log_summary(time.perf_counter() - start)
@@ -234,6 +243,22 @@ class NotebookBuild:
                 raise PluginError(message + f"; CI publishes executed pages only: unset {EXECUTE_VAR}")
             log.warning(message)
 
+    def _chart(self, rows: list[dict]) -> bytes:
+        """The accuracy/time chart, redrawn only when its data changed (drawing it means
+        importing matplotlib, about a second of every warm build otherwise)."""
+        import hashlib
+        import json
+
+        data = json.dumps([(r["key"], r["metrics"].get("seconds"), r["metrics"].get("test_acc"))
+                           for r in rows]).encode()
+        cached = self.cache_root / "charts" / f"{hashlib.sha256(data).hexdigest()[:24]}.svg"
+        if cached.is_file():
+            return cached.read_bytes()
+        svg = accuracy_time_chart(rows)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(svg)
+        return svg
+
     def _add_results_board(self, files, config) -> None:
         from mkdocs.structure.files import File
 
@@ -241,7 +266,7 @@ class NotebookBuild:
         generated = {
             "results.md": board_markdown(rows, self.profile),
             "results.json": board_json(rows, self.profile),
-            "results-chart.svg": accuracy_time_chart(rows),
+            "results-chart.svg": self._chart(rows),
         }
         for name, content in generated.items():
             if files.get_file_from_path(name) is not None:
@@ -298,6 +323,34 @@ class NotebookBuild:
     def on_build_error(self, error) -> None:
         if hasattr(self, "diagrams"):
             self.diagrams.close()  # stop the browser; keep what was drawn
+
+
+def _fast_notebook_test(config) -> None:
+    """Let mkdocs-jupyter tell notebook pages by their front matter instead of parsing them.
+
+    Its ``should_include`` runs ``jupytext.read`` on every ``.md`` file, twice per page and build
+    (``on_files`` and ``on_pre_page``): about a second of each warm build. The rule is the same
+    as :func:`dlnotes_site.pages.is_notebook_page`; ``tests/test_pipeline.py`` checks on every
+    page of ``docs/`` that both give the same answer (pinned mkdocs-jupyter; re-check on upgrade).
+    """
+    plugin = config.plugins.get("mkdocs-jupyter")
+    if plugin is None or getattr(plugin, "_dlnotes_fast", False):
+        return
+    original = plugin.should_include
+
+    def should_include(file):
+        path = file.abs_src_path
+        if path is None or not path.endswith(".md"):
+            return original(file)
+        if not is_notebook_page(Path(path)):
+            return False
+        src = PurePath(path)
+        if any(src.match(pattern) for pattern in plugin.config["ignore"]):
+            return False
+        return any(src.match(pattern) for pattern in plugin.config["include"])
+
+    plugin.should_include = should_include
+    plugin._dlnotes_fast = True
 
 
 _SOURCE_TITLE = re.compile(r'<span class="filename">(dlnotes(?:_site)?/[\w/.-]+\.py)</span>')

@@ -25,7 +25,14 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from .pages import RAISES_TAG, file_digest, imported_dlnotes_modules, module_files, read_page
+from .pages import (
+    RAISES_TAG,
+    file_digest,
+    imported_dlnotes_modules,
+    module_files,
+    notebook_from_json,
+    read_page,
+)
 from .settings import DEFAULT_TIMEOUT
 
 __all__ = [
@@ -207,7 +214,7 @@ def run_plan(
     start = time.perf_counter()
     nb = plan.notebook
     if plan.cached is not None:
-        executed = nbformat.read(plan.cached, as_version=4)
+        executed = notebook_from_json(plan.cached.read_text(encoding="utf-8"))
         merged = merge_outputs(nb, executed)
         run_seconds = merged.metadata["dlnotes"].get("seconds", 0.0)
         return ExecutedPage(merged, True, time.perf_counter() - start, run_seconds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -18,15 +19,53 @@ __all__ = [
 RAISES_TAG = "raises-exception"
 
 
+def notebook_from_json(text: str) -> nbformat.NotebookNode:
+    """A notebook from the JSON that :func:`notebook_to_json` wrote."""
+    return nbformat.reads(text, as_version=4)
+
+
+def notebook_to_json(nb) -> str:
+    """The notebook as JSON, as ``nbformat.writes`` writes it."""
+    return nbformat.writes(nb)
+
+
+_PARSED: dict[str, str] = {}  # sha256 of a page's bytes -> its notebook as JSON
+
+
+def load_parsed_pages(file: Path) -> None:
+    """Seed :func:`read_page`'s memo from ``file`` (written by :func:`save_parsed_pages`)."""
+    try:
+        _PARSED.update(json.loads(file.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
+
+
+def save_parsed_pages(file: Path, keep: set[str] | None = None) -> None:
+    """Write the memo (only the digests in ``keep``, if given) for the next process."""
+    entries = {k: v for k, v in _PARSED.items() if keep is None or k in keep}
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(json.dumps(entries), encoding="utf-8")
+
+
+def page_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def read_page(path: Path) -> nbformat.NotebookNode:
     """Read a jupytext Markdown page as a notebook whose cell ids are ``cell-0``, ``cell-1``, …
 
     jupytext gives cells random ids; numbered ids keep the rendered HTML, and so every cache keyed
-    on it, identical from one build to the next.
+    on it, identical from one build to the next. Parsing is memoised by the file's bytes
+    (jupytext is ten times slower than reading the notebook's JSON back).
     """
-    nb = jupytext.read(path)
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest in _PARSED:
+        return notebook_from_json(_PARSED[digest])
+    nb = jupytext.reads(data.decode("utf-8"), fmt=path.suffix.lstrip("."))
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i}"
+    _PARSED[digest] = notebook_to_json(nb)
     return nb
 
 
