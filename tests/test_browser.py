@@ -316,7 +316,7 @@ def test_page_weight_and_first_paint(visit, site_dir, base_url):
 
 @pytest.mark.parametrize(("query", "expected"), [
     ("稳定性", "chapter_multilayer-perceptrons/numerical-stability-and-init/"),  # mid-title word
-    ("并入", "chapter_linear-networks/linear-regression/"),  # a word between formulas
+    ("最小化", "chapter_linear-networks/linear-regression/"),  # a word amid formulas
 ])
 def test_search_snippets_read_as_prose_without_formula_debris(visit, query, expected):
     v = visit(HOME)
@@ -324,7 +324,11 @@ def test_search_snippets_read_as_prose_without_formula_debris(visit, query, expe
     page.click("input.md-search__input")
     page.keyboard.type(query)
     page.keyboard.press("End")
-    page.wait_for_selector(".md-search-result__item", timeout=15_000)
+    # results appear after the first character already: wait for the whole query's results
+    page.wait_for_function(
+        """expected => [...document.querySelectorAll('.md-search-result__item a')]
+            .some(a => decodeURIComponent(a.getAttribute('href')).includes(expected))""",
+        arg=expected, timeout=15_000)
     items = page.eval_on_selector_all(
         ".md-search-result__item",
         "els => els.map(e => [e.querySelector('a').getAttribute('href'), e.innerText])")

@@ -146,8 +146,12 @@ def board_markdown(rows: list[dict], profile: str, board_path: str = "results.md
             target += " ✓" if met else " " + _MISSED
         link = _link(row["page"], board_path)
         experiment = f'[{row["model"]}]({link})<br><small>{row["dataset"]}</small>'
-        run = f"{format_metric('epochs', metrics.get('epochs'))} 轮 · " \
-              f"{format_metric('seconds', metrics.get('seconds'))} s"
+        parts = []
+        if metrics.get("epochs") is not None:
+            parts.append(f"{format_metric('epochs', metrics['epochs'])} 轮")
+        if metrics.get("seconds") is not None:
+            parts.append(f"{format_metric('seconds', metrics['seconds'])} s")
+        run = " · ".join(parts) or "—"
         if "examples_per_sec" in metrics:
             run += f"<br><small>{format_metric('examples_per_sec', metrics['examples_per_sec'])}" \
                    " 样本/s</small>"

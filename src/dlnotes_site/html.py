@@ -57,7 +57,8 @@ def clean_notebook_html(html: str) -> str:
 def info_bar(profile: str, run_seconds: float, notebook_href: str) -> str:
     """The line at the top of every executed page: profile, run time, download link."""
     return (
-        f'<div class="dlnotes-info" data-profile="{profile}" data-run-seconds="{run_seconds:.1f}">'
+        f'<div class="dlnotes-info" data-profile="{profile}" data-run-seconds="{run_seconds:.1f}" '
+        'data-search-exclude="1">'
         f'<span>本页代码在构建时执行 · profile <code>{profile}</code> · 用时 {run_seconds:.1f} s</span>'
         f'<a class="md-button dlnotes-download" href="{notebook_href}" download '
         'title="下载执行后的 Jupyter 笔记本">下载 .ipynb</a>'
