@@ -226,15 +226,23 @@ def test_download_button_returns_the_executed_notebook(visit, base_url):
     ("卷积", "chapter_convolutional-neural-networks/"),
     ("softmax", "chapter_linear-networks/softmax-regression"),
 ])
-def test_search_finds_pages(visit, query, expected):
-    v = visit(HOME)
-    page = v.page
+def _search(page, query: str, expected: str) -> None:
+    """Type ``query`` into the search box and wait until a result links to ``expected``."""
     page.click("input.md-search__input")
     page.keyboard.type(query)
     # Playwright inserts CJK text without key events (like an IME commit); Material searches on
-    # keyup, so press a key that changes nothing
+    # keyup, so press a key that changes nothing. Results appear after the first character
+    # already: wait for the whole query's results.
     page.keyboard.press("End")
-    page.wait_for_selector(".md-search-result__item", timeout=15_000)
+    page.wait_for_function(
+        """expected => [...document.querySelectorAll('.md-search-result__item a')]
+            .some(a => decodeURIComponent(a.getAttribute('href')).includes(expected))""",
+        arg=expected, timeout=15_000)
+
+
+def test_search_finds_pages(visit, query, expected):
+    page = visit(HOME).page
+    _search(page, query, expected)
     links = page.eval_on_selector_all(
         ".md-search-result__item a", "els => els.map(a => a.getAttribute('href'))")
     assert any(expected in unquote(href) for href in links), links
@@ -319,16 +327,8 @@ def test_page_weight_and_first_paint(visit, site_dir, base_url):
     ("最小化", "chapter_linear-networks/linear-regression/"),  # a word amid formulas
 ])
 def test_search_snippets_read_as_prose_without_formula_debris(visit, query, expected):
-    v = visit(HOME)
-    page = v.page
-    page.click("input.md-search__input")
-    page.keyboard.type(query)
-    page.keyboard.press("End")
-    # results appear after the first character already: wait for the whole query's results
-    page.wait_for_function(
-        """expected => [...document.querySelectorAll('.md-search-result__item a')]
-            .some(a => decodeURIComponent(a.getAttribute('href')).includes(expected))""",
-        arg=expected, timeout=15_000)
+    page = visit(HOME).page
+    _search(page, query, expected)
     items = page.eval_on_selector_all(
         ".md-search-result__item",
         "els => els.map(e => [e.querySelector('a').getAttribute('href'), e.innerText])")

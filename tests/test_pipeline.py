@@ -230,13 +230,20 @@ def test_prose_only_rebuild_starts_no_kernel(minisite, tmp_path):
     assert "改过" in (tmp_path / "site" / "executed" / "index.html").read_text()
 
 
-def test_build_fails_naming_the_page_when_a_cell_raises(minisite, tmp_path):
+def build_with_page_edit(minisite, tmp_path, old: str, new: str, cache: Path | None = None):
+    """Build a copy of the fixture site whose executed page has ``old`` replaced by ``new``."""
     work, _ = minisite
     broken = tmp_path / "src"
     shutil.copytree(work / "src", broken)
     page_file = broken / "docs" / "executed.md"
-    page_file.write_text(page_file.read_text().replace('print("sum:"', 'undefined_name("sum:"'))
-    result = mkdocs_build(broken / "mkdocs.yml", tmp_path / "site", tmp_path / "cache")
+    text = page_file.read_text()
+    assert old in text
+    page_file.write_text(text.replace(old, new))
+    return mkdocs_build(broken / "mkdocs.yml", tmp_path / "site", cache or tmp_path / "cache")
+
+
+def test_build_fails_naming_the_page_when_a_cell_raises(minisite, tmp_path):
+    result = build_with_page_edit(minisite, tmp_path, 'print("sum:"', 'undefined_name("sum:"')
     assert result.returncode != 0
     assert "docs/executed.md" in result.stderr and "NameError" in result.stderr
 
@@ -272,22 +279,14 @@ def test_search_index_holds_prose_but_no_formulas_or_outputs(minisite):
 
 def test_missing_snippet_section_fails_the_build_naming_the_page(minisite, tmp_path):
     work, _ = minisite
-    broken = tmp_path / "src"
-    shutil.copytree(work / "src", broken)
-    page_file = broken / "docs" / "executed.md"
-    page_file.write_text(page_file.read_text().replace("device.py:try-gpu", "device.py:no-such"))
-    result = mkdocs_build(broken / "mkdocs.yml", tmp_path / "site", work / "cache")
+    result = build_with_page_edit(minisite, tmp_path, "device.py:try-gpu", "device.py:no-such",
+                                  cache=work / "cache")
     assert result.returncode != 0
     assert "docs/executed.md" in result.stderr and "no-such" in result.stderr
 
 
 def test_unknown_result_key_fails_the_build_naming_the_page(minisite, tmp_path):
-    work, _ = minisite
-    broken = tmp_path / "src"
-    shutil.copytree(work / "src", broken)
-    page_file = broken / "docs" / "executed.md"
-    page_file.write_text(page_file.read_text().replace('report_result("3.6"', 'report_result("3.66"'))
-    result = mkdocs_build(broken / "mkdocs.yml", tmp_path / "site", tmp_path / "cache")
+    result = build_with_page_edit(minisite, tmp_path, 'report_result("3.6"', 'report_result("3.66"')
     assert result.returncode != 0
     assert "docs/executed.md" in result.stderr and "'3.66'" in result.stderr
 
