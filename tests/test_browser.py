@@ -221,11 +221,6 @@ def test_download_button_returns_the_executed_notebook(visit, base_url):
     assert any("image/svg+xml" in o.get("data", {}) for o in outputs)
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("梯度", "chapter_preliminaries/autograd/"),
-    ("卷积", "chapter_convolutional-neural-networks/"),
-    ("softmax", "chapter_linear-networks/softmax-regression"),
-])
 def _search(page, query: str, expected: str) -> None:
     """Type ``query`` into the search box and wait until a result links to ``expected``."""
     page.click("input.md-search__input")
@@ -240,6 +235,11 @@ def _search(page, query: str, expected: str) -> None:
         arg=expected, timeout=15_000)
 
 
+@pytest.mark.parametrize(("query", "expected"), [
+    ("梯度", "chapter_preliminaries/autograd/"),
+    ("卷积", "chapter_convolutional-neural-networks/"),
+    ("softmax", "chapter_linear-networks/softmax-regression"),
+])
 def test_search_finds_pages(visit, query, expected):
     page = visit(HOME).page
     _search(page, query, expected)
