@@ -7,12 +7,13 @@ import torch
 from torch import nn
 
 from dlnotes.data.synthetic import load_array, synthetic_linear_data
+from dlnotes.history import History
 from dlnotes.layers.functional import cross_entropy, squared_loss
 from dlnotes.models.linear import LinearRegressionScratch
 from dlnotes.optim.sgd import SGD
 from dlnotes.plot import plot_history
 from dlnotes.seed import set_seed
-from dlnotes.train import History, evaluate_accuracy, fit
+from dlnotes.train import evaluate_accuracy, fit
 
 
 def _toy_classification(n=256, seed=0):

@@ -22,7 +22,7 @@ from torch import nn
 
 from .history import History
 
-__all__ = ["METRICS", "Metric", "History", "fit", "evaluate", "evaluate_accuracy"]
+__all__ = ["METRICS", "Metric", "fit", "evaluate", "evaluate_accuracy"]
 
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Callback = Callable[[dict, nn.Module], None]

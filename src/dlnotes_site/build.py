@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+import nbformat
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
@@ -49,7 +50,6 @@ from .math import KatexError, KatexRenderer
 from .pages import (
     is_notebook_page,
     load_parsed_pages,
-    notebook_to_json,
     page_digest,
     save_parsed_pages,
 )
@@ -174,7 +174,7 @@ class NotebookBuild:
         _draw_result_boxes(render_nb)
         for path, notebook in ((download, nb), (render, render_nb)):
             path.parent.mkdir(parents=True, exist_ok=True)
-            text = notebook_to_json(notebook)
+            text = nbformat.writes(notebook)
             if not path.is_file() or path.read_text(encoding="utf-8") != text:
                 path.write_text(text, encoding="utf-8")
         file.abs_src_path = str(render)  # mkdocs-jupyter now renders our notebook

@@ -30,7 +30,6 @@ from .pages import (
     file_digest,
     imported_dlnotes_modules,
     module_files,
-    notebook_from_json,
     read_page,
 )
 from .settings import DEFAULT_TIMEOUT
@@ -214,7 +213,7 @@ def run_plan(
     start = time.perf_counter()
     nb = plan.notebook
     if plan.cached is not None:
-        executed = notebook_from_json(plan.cached.read_text(encoding="utf-8"))
+        executed = nbformat.read(plan.cached, as_version=4)
         merged = merge_outputs(nb, executed)
         run_seconds = merged.metadata["dlnotes"].get("seconds", 0.0)
         return ExecutedPage(merged, True, time.perf_counter() - start, run_seconds)

@@ -19,16 +19,6 @@ __all__ = [
 RAISES_TAG = "raises-exception"
 
 
-def notebook_from_json(text: str) -> nbformat.NotebookNode:
-    """A notebook from the JSON that :func:`notebook_to_json` wrote."""
-    return nbformat.reads(text, as_version=4)
-
-
-def notebook_to_json(nb) -> str:
-    """The notebook as JSON, as ``nbformat.writes`` writes it."""
-    return nbformat.writes(nb)
-
-
 _PARSED: dict[str, str] = {}  # sha256 of a page's bytes -> its notebook as JSON
 
 
@@ -61,11 +51,11 @@ def read_page(path: Path) -> nbformat.NotebookNode:
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if digest in _PARSED:
-        return notebook_from_json(_PARSED[digest])
+        return nbformat.reads(_PARSED[digest], as_version=4)
     nb = jupytext.reads(data.decode("utf-8"), fmt=path.suffix.lstrip("."))
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i}"
-    _PARSED[digest] = notebook_to_json(nb)
+    _PARSED[digest] = nbformat.writes(nb)
     return nb
 
 
