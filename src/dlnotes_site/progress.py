@@ -39,7 +39,7 @@ class PageProgress:
         self.bar = tqdm(
             total=round(sum(self.expected.values())), desc="dlnotes: executing", unit="s",
             disable=not to_run, dynamic_ncols=True, file=sys.stderr,
-            bar_format="{desc} {postfix} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]",
+            bar_format="{desc}{postfix} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]",
         )
         self.bar.set_postfix_str(f"0/{self.total_pages} 页", refresh=False)
 
