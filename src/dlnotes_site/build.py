@@ -50,7 +50,6 @@ from .math import KatexError, KatexRenderer
 from .pages import (
     is_notebook_page,
     load_parsed_pages,
-    page_digest,
     save_parsed_pages,
 )
 from .progress import PageProgress
@@ -68,7 +67,6 @@ class PageRecord:
     src_path: str
     download: Path
     run_seconds: float
-    seconds: float
     cache_hit: bool
     executed: bool = True  # False: rendered without outputs (DLNOTES_EXECUTE left it out)
     toc_tokens: list = field(default_factory=list)
@@ -76,27 +74,21 @@ class PageRecord:
     results: list = field(default_factory=list)
 
 
-def _results_of(nb) -> list[dict]:
+def _result_outputs(nb):
+    """``(output, record)`` for every result record that ``report_result`` left in ``nb``."""
     from dlnotes.results import RESULT_MIME
 
-    found = []
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             record = output.get("data", {}).get(RESULT_MIME)
             if record is not None:
-                found.append(dict(record))
-    return found
+                yield output, dict(record)
 
 
 def _draw_result_boxes(nb) -> None:
     """Replace each result record in ``nb`` (a render copy) by the box the build draws for it."""
-    from dlnotes.results import RESULT_MIME
-
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            record = output.get("data", {}).get(RESULT_MIME)
-            if record is not None:
-                output["data"] = {"text/html": result_box_html(dict(record))}
+    for output, record in _result_outputs(nb):
+        output["data"] = {"text/html": result_box_html(record)}
 
 
 class NotebookBuild:
@@ -158,7 +150,7 @@ class NotebookBuild:
             progress.done(file.src_path, executed.run_seconds)
             log.info(f"dlnotes: ran {executed.run_seconds:6.1f} s  {label}")
         nb = executed.notebook
-        results = _results_of(nb)
+        results = [record for _, record in _result_outputs(nb)]
         try:
             check_keys(results, label)
         except UnknownResultError as err:
@@ -182,7 +174,6 @@ class NotebookBuild:
             src_path=file.src_path,
             download=download,
             run_seconds=executed.run_seconds,
-            seconds=executed.seconds,
             cache_hit=executed.cache_hit,
             executed=executed.executed,
             toc_tokens=prose.toc_tokens,
@@ -199,7 +190,7 @@ class NotebookBuild:
         parsed = self.cache_root / "parsed-pages.json"
         load_parsed_pages(parsed)
         plans = {f.src_path: self._plan(f) for f in notebooks}
-        save_parsed_pages(parsed, {page_digest(Path(f.abs_src_path)) for f in notebooks})
+        save_parsed_pages(parsed)
         to_run = [f for f in notebooks
                   if not plans[f.src_path].cache_hit and self.settings.may_execute(f.src_path)]
         self.pages = {}

@@ -20,25 +20,32 @@ RAISES_TAG = "raises-exception"
 
 
 _PARSED: dict[str, str] = {}  # sha256 of a page's bytes -> its notebook as JSON
+_USED: set[str] = set()  # the digests read_page looked up since the memo was last saved
+_SAVED: set[str] = set()  # the digests the memo file holds
 
 
 def load_parsed_pages(file: Path) -> None:
     """Seed :func:`read_page`'s memo from ``file`` (written by :func:`save_parsed_pages`)."""
     try:
-        _PARSED.update(json.loads(file.read_text(encoding="utf-8")))
+        entries = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        pass
+        return
+    _PARSED.update(entries)
+    _SAVED.clear()
+    _SAVED.update(entries)
 
 
-def save_parsed_pages(file: Path, keep: set[str] | None = None) -> None:
-    """Write the memo (only the digests in ``keep``, if given) for the next process."""
-    entries = {k: v for k, v in _PARSED.items() if keep is None or k in keep}
+def save_parsed_pages(file: Path) -> None:
+    """Write the memo entries of the pages read since the last save, for the next process;
+    nothing is written when the file already holds exactly those."""
+    used = set(_USED)
+    _USED.clear()
+    if used == _SAVED:
+        return
     file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(json.dumps(entries), encoding="utf-8")
-
-
-def page_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    file.write_text(json.dumps({k: _PARSED[k] for k in used}), encoding="utf-8")
+    _SAVED.clear()
+    _SAVED.update(used)
 
 
 def read_page(path: Path) -> nbformat.NotebookNode:
@@ -50,6 +57,7 @@ def read_page(path: Path) -> nbformat.NotebookNode:
     """
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
+    _USED.add(digest)
     if digest in _PARSED:
         return nbformat.reads(_PARSED[digest], as_version=4)
     nb = jupytext.reads(data.decode("utf-8"), fmt=path.suffix.lstrip("."))
