@@ -264,6 +264,28 @@ def test_result_box_is_drawn_by_the_build_with_ours_and_d2ls(minisite):
     assert "fixture" in (work / "site" / "results" / "index.html").read_text()
 
 
+def test_prose_shows_the_values_the_run_noted(minisite):
+    work, _ = minisite
+    html = (work / "site" / "executed" / "index.html").read_text()
+    assert "本页的测试精度是 0.840，高于训练精度" in html and "run.test_acc" not in html
+    assert "vnd.dlnotes.note" not in html
+
+
+def test_prose_claim_the_run_contradicts_fails_the_build_naming_page_and_claim(minisite, tmp_path):
+    result = build_with_page_edit(minisite, tmp_path, '"test_acc": 0.84', '"test_acc": 0.74')
+    assert result.returncode != 0
+    assert "docs/executed.md" in result.stderr and "ClaimError" in result.stderr
+    assert "测试精度高于训练精度" in result.stderr
+
+
+def test_prose_naming_a_value_no_cell_noted_fails_the_build(minisite, tmp_path):
+    work, _ = minisite
+    result = build_with_page_edit(minisite, tmp_path, "{{ run.test_acc }}", "{{ run.test_accuracy }}",
+                                  cache=work / "cache")
+    assert result.returncode != 0
+    assert "docs/executed.md" in result.stderr and "run.test_accuracy" in result.stderr
+
+
 def test_search_index_holds_prose_but_no_formulas_or_outputs(minisite):
     work, _ = minisite
     index = json.loads((work / "site" / "search" / "search_index.json").read_text())

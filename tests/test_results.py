@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from dlnotes.history import History
 from dlnotes.references import METRICS, REFERENCES, format_metric, is_worse
@@ -95,3 +96,38 @@ def test_every_reference_target_metric_is_a_d2l_metric():
     for ref in REFERENCES.values():
         if ref.target is not None:
             assert ref.target.metric in ref.d2l, ref.key
+
+
+def test_note_refuses_an_unformatted_float_and_claim_fails_naming_the_statement():
+    from dlnotes.results import ClaimError, claim, note
+
+    assert note(acc="0.875", epochs=10) == {"acc": "0.875", "epochs": "10"}
+    with pytest.raises(TypeError, match="format it yourself"):
+        note(acc=0.875)
+    claim(torch.tensor(2.0) > 1, "二大于一")  # a tensor boolean is accepted
+    with pytest.raises(ClaimError, match="测试精度高于训练精度"):
+        claim(0.7 > 0.8, "测试精度高于训练精度")
+    with pytest.raises(TypeError, match="takes a bool"):
+        claim("yes", "不是布尔值")
+
+
+def test_prose_markers_are_filled_from_notes_and_unknown_ones_fail():
+    import nbformat
+
+    from dlnotes.results import NOTE_MIME
+    from dlnotes_site.runvalues import UnknownRunValueError, fill_run_values
+
+    def notebook(prose: str):
+        code = nbformat.v4.new_code_cell("note(acc='0.875')")
+        code.outputs = [nbformat.v4.new_output("display_data", data={NOTE_MIME: {"acc": "0.875"},
+                                                                      "text/plain": ""})]
+        return nbformat.v4.new_notebook(cells=[code, nbformat.v4.new_markdown_cell(prose)])
+
+    nb = notebook("精度 {{ run.acc }}，公式 ${{a}}$ 不受影响")
+    assert fill_run_values(nb) == ["acc"]
+    assert nb.cells[1].source == "精度 0.875，公式 ${{a}}$ 不受影响" and nb.cells[0].outputs == []
+    with pytest.raises(UnknownRunValueError, match=r"run\.loss .*noted on this page: acc"):
+        fill_run_values(notebook("损失 {{ run.loss }}"))
+    unexecuted = notebook("精度 {{ run.acc }}")
+    fill_run_values(unexecuted, executed=False)
+    assert "运行后填入" in unexecuted.cells[1].source

@@ -6,6 +6,12 @@ build finds those outputs in every executed page and draws, with one renderer, b
 metric formats live in :mod:`dlnotes.references`, which only the build reads. So adding or
 correcting a reference re-runs no page, and a page served from the build cache still contributes
 its (identical) numbers.
+
+Prose may not contradict the run, so it does not state the run's numbers by hand:
+:func:`note` hands values to the prose (``{{ run.name }}`` in a Markdown cell is replaced by the
+build with the value the page's own run noted, and a name no cell noted fails the build), and
+:func:`claim` turns a comparison the prose makes ("dropout 的测试精度高于训练精度") into a check
+that fails the page when the run disagrees.
 """
 
 from __future__ import annotations
@@ -15,9 +21,62 @@ import math
 from .history import History
 from .profiles import current_profile
 
-__all__ = ["RESULT_MIME", "report_result"]
+__all__ = ["RESULT_MIME", "NOTE_MIME", "ClaimError", "claim", "note", "report_result"]
 
 RESULT_MIME = "application/vnd.dlnotes.result+json"
+NOTE_MIME = "application/vnd.dlnotes.note+json"
+
+
+class ClaimError(AssertionError):
+    """A sentence of the page is false for this run."""
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
+
+
+def note(**values: str | int) -> dict[str, str]:
+    """Hand this run's values to the page's prose: ``{{ run.<name> }}`` shows ``values[name]``.
+
+    Values are strings formatted by the caller (``note(test_acc=f"{acc:.3f}")``) or integers; a
+    float is refused, because the prose's precision is the writer's decision, not a default's.
+    The output is invisible on the page; the build substitutes the values into the Markdown cells
+    and fails on a ``{{ run.<name> }}`` that no cell noted.
+    """
+    if not values:
+        raise ValueError("note() needs at least one name=value")
+    shown: dict[str, str] = {}
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise TypeError(
+                f"note({name}=...) got {type(value).__name__} {value!r}; format it yourself, "
+                f"e.g. note({name}=f\"{{value:.3f}}\")")
+        shown[name] = str(value)
+    if _in_notebook():
+        from IPython.display import display
+
+        display({NOTE_MIME: shown, "text/plain": ""}, raw=True)
+    return shown
+
+
+def claim(holds: bool, statement: str) -> None:
+    """Fail the page unless ``holds``: the prose's ``statement`` must be true of this run.
+
+    ``claim(test_acc > train_acc, "加了暂退法后，测试精度高于训练精度")`` stops the build with
+    :class:`ClaimError` naming the statement when a run (another seed, profile or machine) makes
+    the sentence false, so the page can never say one thing and show another.
+    """
+    if not isinstance(holds, bool):
+        try:  # numpy / torch booleans
+            holds = bool(holds.item())  # type: ignore[union-attr]
+        except (AttributeError, ValueError, RuntimeError):
+            raise TypeError(f"claim() takes a bool, got {type(holds).__name__}") from None
+    if not holds:
+        raise ClaimError(f"本页的说法与运行结果不符：{statement}")
 
 
 def _plain(key: str, metrics: dict) -> str:
@@ -68,13 +127,10 @@ def report_result(
         "num_params": num_params,
         "metrics": merged,
     }
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:  # plain Python: printing is all there is
-        get_ipython = None
-    if get_ipython is None or get_ipython() is None:
+    if not _in_notebook():  # plain Python: printing is all there is
         print(_plain(key, merged))
         return record
+    from IPython.display import display
+
     display({RESULT_MIME: record, "text/plain": _plain(key, merged)}, raw=True)
     return record

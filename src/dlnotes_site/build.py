@@ -54,6 +54,7 @@ from .pages import (
 )
 from .progress import PageProgress
 from .prose import render_prose, to_render_notebook
+from .runvalues import UnknownRunValueError, fill_run_values
 from .settings import EXECUTE_VAR, build_settings
 from .stash import Stash
 
@@ -155,6 +156,10 @@ class NotebookBuild:
             check_keys(results, label)
         except UnknownResultError as err:
             raise PluginError(str(err.args[0])) from err
+        try:
+            fill_run_values(nb, executed=executed.executed)
+        except UnknownRunValueError as err:
+            raise PluginError(f"{label}: {err}") from err
         try:
             prose = render_prose(nb, self.extensions, self.extension_configs)
         except ValueError as err:

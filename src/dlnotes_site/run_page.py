@@ -11,12 +11,14 @@ build's cache entries and the page runs with the thread count it gets in the bui
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
 import nbformat
 
 from .execute import PageExecutionError, execute_page
+from .runvalues import UnknownRunValueError, fill_run_values, noted_values
 from .settings import build_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     except PageExecutionError as err:
         print(f"FAILED: {err}", file=sys.stderr)
         return 1
+    values = noted_values(copy.deepcopy(result.notebook))
+    try:
+        fill_run_values(result.notebook)
+    except UnknownRunValueError as err:
+        print(f"FAILED: {args.page}: {err}", file=sys.stderr)
+        return 1
     for i, cell in enumerate(result.notebook.cells):
         if cell.cell_type != "code":
             continue
@@ -69,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--- cell {i}: {first[:70]}")
         for text in shown:
             print(text)
+    if values:
+        print("--- run values for the prose: "
+              + ", ".join(f"{{{{ run.{k} }}}} = {v}" for k, v in values.items()))
     status = "cache hit" if result.cache_hit else "executed"
     print(f"=== {args.page}: {status}, {result.run_seconds:.1f} s")
     if args.save:
