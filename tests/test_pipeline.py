@@ -264,6 +264,13 @@ def test_result_box_is_drawn_by_the_build_with_ours_and_d2ls(minisite):
     assert "fixture" in (work / "site" / "results" / "index.html").read_text()
 
 
+def test_prose_image_paths_are_rewritten_to_site_urls(minisite):
+    work, _ = minisite
+    html = (work / "site" / "executed" / "index.html").read_text()
+    assert '<img alt="一个点" src="../img/dot.svg"' in html
+    assert (work / "site" / "img" / "dot.svg").is_file()
+
+
 def test_prose_shows_the_values_the_run_noted(minisite):
     work, _ = minisite
     html = (work / "site" / "executed" / "index.html").read_text()

@@ -92,6 +92,18 @@ def test_board_marks_results_below_d2l_and_missed_targets():
     assert accuracy_time_chart(rows).startswith(b"<?xml")
 
 
+def test_a_run_that_trains_differently_from_d2l_names_its_recipe_in_box_and_board():
+    record = report_result("7.1", _history(0.85), model="AlexNet",
+                           recipe="Adam + 单周期学习率（峰值 0.002）")
+    assert "本页的训练方法：Adam + 单周期学习率（峰值 0.002）" in result_box_html(record)
+    rows = collect({"chapter_convolutional-modern/alexnet.md": [record]})
+    line = next(line for line in board_markdown(rows, "cpu").splitlines()
+                if line.startswith("| 7.1"))
+    assert "Adam + 单周期学习率" in line
+    plain = result_box_html(report_result("3.6", _history(0.84), model="softmax"))
+    assert "训练方法" not in plain
+
+
 def test_every_reference_target_metric_is_a_d2l_metric():
     for ref in REFERENCES.values():
         if ref.target is not None:

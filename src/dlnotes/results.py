@@ -93,6 +93,7 @@ def report_result(
     dataset: str = "Fashion-MNIST",
     metrics: dict | None = None,
     num_params: int | None = None,
+    recipe: str | None = None,
 ) -> dict:
     """Record the final numbers of the experiment ``key`` (e.g. ``"3.6"``).
 
@@ -104,6 +105,9 @@ def report_result(
         dataset: the dataset trained on.
         metrics: extra or replacement metrics (for runs without a history, e.g. k-fold RMSE).
         num_params: trainable parameter count.
+        recipe: how the run trained when that differs from d2l's recipe, in a few words
+            (e.g. ``"Adam + 单周期学习率（峰值 0.002）· 20,000 张图"``); the box and the board
+            show it beside d2l's setup.
 
     Returns the recorded dict. In a notebook the build shows it as a box beside d2l's numbers;
     in plain Python it is printed.
@@ -125,6 +129,7 @@ def report_result(
         "dataset": dataset,
         "profile": current_profile(),
         "num_params": num_params,
+        "recipe": recipe,
         "metrics": merged,
     }
     if not _in_notebook():  # plain Python: printing is all there is

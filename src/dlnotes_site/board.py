@@ -96,6 +96,8 @@ def result_box_html(record: dict) -> str:
         run.append(f"{format_metric('epochs', m['epochs'])} 轮")
     if "seconds" in m:
         run.append(f"{format_metric('seconds', m['seconds'])} s")
+    recipe = "" if not record.get("recipe") else (
+        f'<p class="dlnotes-result-recipe">本页的训练方法：{html.escape(record["recipe"])}</p>')
     return (
         f'<div class="dlnotes-result" data-result-key="{html.escape(record["key"])}" '
         'data-search-exclude="1">'
@@ -105,7 +107,7 @@ def result_box_html(record: dict) -> str:
         f'<tr><th>本页（<code>{html.escape(record["profile"])}</code>'
         f'{"，" + " · ".join(run) if run else ""}）</th>{ours}</tr>'
         f'<tr><th>d2l（{html.escape(ref.d2l_setup)}）</th>{theirs}</tr>'
-        f"</tbody></table>{verdict}</div>"
+        f"</tbody></table>{recipe}{verdict}</div>"
     )
 
 
@@ -155,6 +157,8 @@ def board_markdown(rows: list[dict], profile: str, board_path: str = "results.md
         if "examples_per_sec" in metrics:
             run += f"<br><small>{format_metric('examples_per_sec', metrics['examples_per_sec'])}" \
                    " 样本/s</small>"
+        if row.get("recipe"):
+            run += f"<br><small>{row['recipe']}</small>"
         params = "—" if row.get("num_params") is None else f"{row['num_params']:,}"
         lines.append(f"| {row['key']} | {experiment} | {'<br>'.join(cells)} | {target} | {run} "
                      f"| {params} |")

@@ -362,13 +362,15 @@ def _link_source_titles(html: str, source_url: str | None) -> str:
                   f'title="查看源文件">{m[1]}</a></span>', html)
 
 
+_ASSET_SRC = re.compile(r'src="(?![a-z][a-z0-9+.-]*:|/|#)([^"#?]+)"')
 _MD_LINK = re.compile(r'href="(?![a-z][a-z0-9+.-]*:|/|#)([^"#?]+\.md)(#[^"]*)?"')
 
 
 def _rewrite_md_links(html: str, page, files) -> str:
-    """Turn ``[text](other.md#anchor)`` links in our prose into page URLs, as MkDocs does for
-    ordinary pages (our prose bypasses its Markdown pipeline). An unknown target is a warning,
-    which ``mkdocs build --strict`` turns into a failure."""
+    """Turn ``[text](other.md#anchor)`` links and ``![alt](../assets/x.svg)`` images in our
+    prose into site URLs, as MkDocs does for ordinary pages (our prose bypasses its Markdown
+    pipeline). An unknown target is a warning, which ``mkdocs build --strict`` turns into a
+    failure."""
 
     def replace(match: re.Match) -> str:
         target = posixpath.normpath(
@@ -380,7 +382,17 @@ def _rewrite_md_links(html: str, page, files) -> str:
             return match[0]
         return f'href="{get_relative_url(file.url, page.url)}{match[2] or ""}"'
 
-    return _MD_LINK.sub(replace, html)
+    def replace_src(match: re.Match) -> str:
+        target = posixpath.normpath(
+            posixpath.join(posixpath.dirname(page.file.src_path), match[1])
+        )
+        file = files.get_file_from_path(target)
+        if file is None:
+            log.warning(f"docs/{page.file.src_path}: image {match[1]!r} does not exist")
+            return match[0]
+        return f'src="{get_relative_url(file.url, page.url)}"'
+
+    return _ASSET_SRC.sub(replace_src, _MD_LINK.sub(replace, html))
 
 
 def _dest_dir(src_path: str, use_directory_urls: bool) -> Path:
