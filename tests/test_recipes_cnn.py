@@ -13,10 +13,15 @@ def _net():
 
 def test_cpu_profile_uses_adam_one_cycle_and_channels_last(monkeypatch):
     monkeypatch.setenv("DLNOTES_PROFILE", "cpu")
+
+    def training_recipe(lr):
+        return cnn_training(_net(), lr, 2, 5).recipe
+
     net, optimizer, scheduler, device = cnn_training(_net(), 0.01, 2, 5)
     assert isinstance(optimizer, torch.optim.Adam)
     assert isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR)
     assert scheduler.total_steps == 10 and optimizer.param_groups[0]["lr"] < 0.01  # warming up
+    assert training_recipe(0.01) == "Adam + 单周期学习率（峰值 0.01）"
     weight = net[0].weight
     assert weight.is_contiguous(memory_format=torch.channels_last) and weight.device == device
 
@@ -26,8 +31,17 @@ def test_full_profile_is_d2ls_fixed_rate_sgd(monkeypatch):
     _, optimizer, scheduler, _ = cnn_training(_net(), 0.05, 10, 100)
     assert isinstance(optimizer, torch.optim.SGD) and scheduler is None
     assert optimizer.param_groups[0]["lr"] == 0.05
+    assert cnn_training(_net(), 0.05, 10, 100).recipe == "SGD, lr 0.05"
 
 
 def test_refuses_an_empty_run():
     with pytest.raises(ValueError, match="must be positive"):
         cnn_training(_net(), 0.01, 2, 0)
+
+
+def test_weights_start_from_d2ls_xavier_uniform_init():
+    torch.manual_seed(0)
+    net = cnn_training(_net(), 0.01, 2, 5).net
+    linear = net[2].weight  # (10, 144): PyTorch's default bound is 1/sqrt(144) = 0.083
+    bound = (6 / (144 + 10)) ** 0.5  # Xavier: 0.197
+    assert linear.abs().max() <= bound and linear.abs().max() > 0.9 * bound

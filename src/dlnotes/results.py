@@ -39,13 +39,14 @@ def _in_notebook() -> bool:
     return get_ipython() is not None
 
 
-def note(**values: str | int) -> dict[str, str]:
+def note(**values: str | int) -> None:
     """Hand this run's values to the page's prose: ``{{ run.<name> }}`` shows ``values[name]``.
 
     Values are strings formatted by the caller (``note(test_acc=f"{acc:.3f}")``) or integers; a
     float is refused, because the prose's precision is the writer's decision, not a default's.
     The output is invisible on the page; the build substitutes the values into the Markdown cells
-    and fails on a ``{{ run.<name> }}`` that no cell noted.
+    and fails on a ``{{ run.<name> }}`` that no cell noted. Returns ``None``, so a note as the
+    last line of a cell prints nothing.
     """
     if not values:
         raise ValueError("note() needs at least one name=value")
@@ -60,7 +61,6 @@ def note(**values: str | int) -> dict[str, str]:
         from IPython.display import display
 
         display({NOTE_MIME: shown, "text/plain": ""}, raw=True)
-    return shown
 
 
 def claim(holds: bool, statement: str) -> None:

@@ -38,7 +38,7 @@ class AlexNetConfig:
 ALEXNET_D2L = AlexNetConfig()
 ALEXNET_CPU = AlexNetConfig(
     image_size=28, channels=(16, 32, 48, 48, 32), stem_kernel=3, stem_stride=1,
-    stem_padding=1, conv2_kernel=3, num_hiddens=512, dropout=0.3, batch_norm=True,
+    stem_padding=1, conv2_kernel=3, num_hiddens=512, dropout=0.5,
 )
 
 

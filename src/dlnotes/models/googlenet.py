@@ -34,8 +34,7 @@ class GoogLeNetConfig:
 
 
 GOOGLENET_D2L = GoogLeNetConfig()
-GOOGLENET_CPU = GoogLeNetConfig(image_size=28, width_divisor=8, stem_kernel=3, stem_stride=1,
-                                batch_norm=True)
+GOOGLENET_CPU = GoogLeNetConfig(image_size=28, width_divisor=8, stem_kernel=3, stem_stride=1)
 
 
 def _conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1,

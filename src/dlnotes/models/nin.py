@@ -33,8 +33,7 @@ class NiNConfig:
 
 
 NIN_D2L = NiNConfig()
-NIN_CPU = NiNConfig(image_size=28, blocks=((16, 3, 1, 1), (32, 3, 1, 1), (64, 3, 1, 1)),
-                    dropout=0.2, batch_norm=True)
+NIN_CPU = NiNConfig(image_size=28, blocks=((16, 3, 1, 1), (32, 3, 1, 1), (64, 3, 1, 1)))
 
 
 # --8<-- [start:nin-block]

@@ -32,8 +32,7 @@ class VGGConfig:
 
 
 VGG_D2L = VGGConfig()
-VGG_CPU = VGGConfig(image_size=28, conv_arch=((1, 8), (1, 16), (2, 32)), num_hiddens=256,
-                    dropout=0.2, batch_norm=True)
+VGG_CPU = VGGConfig(image_size=28, conv_arch=((1, 8), (1, 16), (2, 32)), num_hiddens=256)
 
 
 # --8<-- [start:vgg-block]

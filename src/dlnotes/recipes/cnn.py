@@ -1,10 +1,12 @@
 """How the chapter 7 pages train their convolutional networks, per profile, in one place.
 
-``cpu``: Adam with a one-cycle learning rate (25 % warm-up to ``lr``, then cosine down to almost
-0, stepped every minibatch by :func:`dlnotes.train.fit`) and the NHWC (``channels_last``) memory
-layout, which CPU convolution and pooling kernels vectorise over channels. Section 7.1 explains
-both and measures the layout. ``full``: d2l's plain SGD with a fixed ``lr``. Either way the
-network goes to :func:`dlnotes.device.try_gpu`.
+Both profiles start as d2l's ``train_ch6`` does: Xavier-uniform weights in every convolution and
+dense layer (§4.8); the biases keep PyTorch's default. ``cpu``: Adam with a one-cycle learning
+rate (25 % warm-up to ``lr``, then cosine down to almost 0, stepped every minibatch by
+:func:`dlnotes.train.fit`) and the NHWC (``channels_last``) memory layout, which CPU
+convolution kernels can vectorise over channels. Section 7.1 explains both and measures the
+layout. ``full``: d2l's plain SGD with a fixed ``lr``. Either way the network goes to
+:func:`dlnotes.device.try_gpu`.
 """
 
 from __future__ import annotations
@@ -26,10 +28,20 @@ class CNNTraining(NamedTuple):
     scheduler: torch.optim.lr_scheduler.LRScheduler | None  # pass to fit(scheduler=...)
     device: torch.device  # pass to fit(device=...)
 
+    @property
+    def recipe(self) -> str:
+        """How this run trains, in a few words, for ``report_result(recipe=...)``."""
+        name = type(self.optimizer).__name__
+        group = self.optimizer.param_groups[0]
+        if self.scheduler is None:
+            return f"{name}, lr {group['lr']:g}"
+        return f"{name} + 单周期学习率（峰值 {group['max_lr']:g}）"
+
 
 # --8<-- [start:cnn-training]
 def cnn_training(net: nn.Module, lr: float, num_epochs: int, steps_per_epoch: int) -> CNNTraining:
-    """Move ``net`` to its device and layout and build its optimizer and schedule.
+    """Initialise ``net`` (Xavier), move it to its device and layout, build its optimizer and
+    schedule.
 
     Args:
         net: the network to train (moved in place, and returned).
@@ -40,6 +52,9 @@ def cnn_training(net: nn.Module, lr: float, num_epochs: int, steps_per_epoch: in
     if num_epochs <= 0 or steps_per_epoch <= 0:
         raise ValueError(f"num_epochs and steps_per_epoch must be positive, "
                          f"got {num_epochs} and {steps_per_epoch}")
+    for module in net.modules():  # d2l's train_ch6 initialisation
+        if isinstance(module, (nn.Linear, nn.Conv2d)):
+            nn.init.xavier_uniform_(module.weight)
     device = try_gpu()
     net = net.to(device, memory_format=torch.channels_last)
     if current_profile() == "full":
