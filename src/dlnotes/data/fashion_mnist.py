@@ -10,7 +10,7 @@ import gzip
 import numpy as np
 import torch
 from torch.nn import functional as F
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import TensorDataset
 
 from ..seed import data_generator
 from .store import DataFile, fetch
@@ -20,6 +20,7 @@ __all__ = [
     "FASHION_MNIST_LABELS",
     "read_idx",
     "fashion_mnist_tensors",
+    "ImageBatches",
     "load_fashion_mnist",
     "text_labels",
 ]
@@ -72,14 +73,45 @@ def fashion_mnist_tensors(train: bool = True) -> tuple[torch.Tensor, torch.Tenso
     return X, y
 
 
-def _resize_collate(size: int):
-    def collate(batch):
-        X = torch.stack([x for x, _ in batch])  # (B, 1, 28, 28)
-        y = torch.stack([t for _, t in batch])  # (B,)
-        X = F.interpolate(X, size=(size, size), mode="bilinear", align_corners=False)
-        return X, y  # (B, 1, size, size), (B,)
+class ImageBatches:
+    """Minibatches ``(X[idx], y[idx])`` sliced from whole image tensors.
 
-    return collate
+    It yields what a ``DataLoader`` over a ``TensorDataset`` yields (``len()`` is the number of
+    batches, ``.dataset.tensors`` the full tensors), but gathers each batch with one indexing
+    operation instead of indexing and collating example by example: that per-example overhead
+    costs about 0.8 s per pass over 60,000 images on one core, more than a whole epoch of
+    softmax regression's arithmetic.
+
+    Shapes: ``X`` ``(N, 1, 28, 28)``, ``y`` ``(N,)`` → batches ``(B, 1, S, S)``, ``(B,)`` with
+    ``S = resize or 28``.
+    """
+
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, batch_size: int, *, shuffle: bool,
+                 generator: torch.Generator | None = None, resize: int | None = None):
+        if len(X) != len(y):
+            raise ValueError(f"X and y have different lengths: {len(X)} vs {len(y)}")
+        if shuffle and generator is None:
+            raise ValueError("a shuffled ImageBatches needs a seeded generator")
+        self.dataset = TensorDataset(X, y)
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.generator, self.resize = generator, resize
+
+    def __len__(self) -> int:
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        X, y = self.dataset.tensors
+        order = torch.randperm(len(y), generator=self.generator) if self.shuffle else None
+        for start in range(0, len(y), self.batch_size):
+            if order is None:
+                Xb, yb = X[start:start + self.batch_size], y[start:start + self.batch_size]
+            else:
+                idx = order[start:start + self.batch_size]
+                Xb, yb = X[idx], y[idx]  # (B, 1, 28, 28), (B,)
+            if self.resize is not None:
+                Xb = F.interpolate(Xb, size=(self.resize, self.resize), mode="bilinear",
+                                   align_corners=False)  # (B, 1, S, S)
+            yield Xb, yb
 
 
 def load_fashion_mnist(
@@ -89,8 +121,8 @@ def load_fashion_mnist(
     num_train: int | None = None,
     num_test: int | None = None,
     seed: int = 0,
-) -> tuple[DataLoader, DataLoader]:
-    """Fashion-MNIST as ``(train_iter, test_iter)`` DataLoaders.
+) -> tuple[ImageBatches, ImageBatches]:
+    """Fashion-MNIST as ``(train_iter, test_iter)`` minibatch iterables (:class:`ImageBatches`).
 
     Args:
         batch_size: examples per minibatch.
@@ -98,7 +130,7 @@ def load_fashion_mnist(
         num_train: use only the first ``num_train`` training images (after a seeded shuffle);
             ``None`` keeps all 60,000.
         num_test: likewise for the 10,000 test images.
-        seed: seeds the subset choice and the training shuffle order.
+        seed: seeds the subset choice and the training shuffle order (a new order every epoch).
 
     Batches are ``X`` of shape ``(B, 1, H, W)`` float32 in [0, 1] and ``y`` of shape ``(B,)``.
     """
@@ -115,15 +147,8 @@ def load_fashion_mnist(
                 raise ValueError(f"subset size must be in 1..{len(y)}, got {limit}")
             keep = torch.randperm(len(y), generator=generator)[:limit]
             X, y = X[keep], y[keep]
-        loaders.append(
-            DataLoader(
-                TensorDataset(X, y),
-                batch_size=batch_size,
-                shuffle=train,
-                generator=generator if train else None,
-                collate_fn=_resize_collate(resize) if resize else None,
-            )
-        )
+        loaders.append(ImageBatches(X, y, batch_size, shuffle=train,
+                                    generator=generator if train else None, resize=resize))
     return loaders[0], loaders[1]
 
 
