@@ -4,8 +4,7 @@ A guard, not a proof: it lists the names and lines that made d2l's examples reco
 pages that used to reproduce them (5.1 ``MySequential``/``FixedHiddenMLP``/``NestMLP``/``chimera``,
 5.2 ``rgnet``/``block1``/``init_normal``/``init_constant``/``my_init``, 2.5 the ``while b.norm() <
 1000`` loop and ``2 * torch.dot(x, x)``, 5.3 ``nn.LazyLinear(256)`` on ``torch.rand(2, 20)``, 5.4
-``CenteredLayer``, 5.5 ``x-file``/``mydict``). Comments are ignored by d2l-overlap reviewers, so
-the check looks at the code text as written.
+``CenteredLayer``, 5.5 ``x-file``/``mydict``).
 """
 
 from pathlib import Path
