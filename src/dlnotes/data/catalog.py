@@ -18,10 +18,6 @@ _D2L_ZH = "https://raw.githubusercontent.com/d2l-ai/d2l-zh/592fbef84a684e752393e
 
 PENDING: tuple[DataFile, ...] = (
     DataFile("mnist-10k/mnist10k.npz", None, "04e6cdbec44c5ac31024dd929cb962f021dd4e26"),
-    DataFile("timemachine.txt", _D2L + "timemachine.txt",
-             "090b5e7e70c295757f55df93cb0a180b9691891a"),
-    DataFile("jaychou_lyrics.txt.zip", _D2L_ZH + "jaychou_lyrics.txt.zip",
-             "aea46bd5d5fb2f05d6cd38d8e6b461d679fa4f00"),
     DataFile("fra.txt", "https://raw.githubusercontent.com/Soubhagya264/"
              "Language_Translator-Encoder-Decoder-/main/fra.txt",
              "d2fe092ea8ad4c19cf22b7b50a8881df69dd4849"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-__all__ = ["tokenize", "Vocab", "truncate_pad"]
+__all__ = ["tokenize", "Vocab", "build_corpus", "truncate_pad"]
 
 
 def tokenize(lines: Sequence[str], token: str = "word") -> list[list[str]]:
@@ -22,6 +22,7 @@ def tokenize(lines: Sequence[str], token: str = "word") -> list[list[str]]:
     raise ValueError(f"token must be 'word' or 'char', got {token!r}")
 
 
+# --8<-- [start:vocab]
 class Vocab:
     """A two-way map between tokens and indices.
 
@@ -72,6 +73,31 @@ class Vocab:
     @property
     def unk(self) -> int:
         return 0
+# --8<-- [end:vocab]
+
+
+def build_corpus(lines: Sequence[Sequence[str]], max_tokens: int | None = None, min_freq: int = 0,
+                 reserved_tokens: Sequence[str] = ()) -> tuple[list[int], Vocab]:
+    """Flatten tokenized lines into one list of indices, with the :class:`Vocab` built on them all.
+
+    Line boundaries are dropped (the tokens of line ``i + 1`` follow those of line ``i``); the
+    vocabulary is built on the whole text before the index list is cut to ``max_tokens``.
+
+    Raises:
+        ValueError: the lines hold no token at all (an empty file, or a cleaning step that
+            removed everything), or ``max_tokens`` is not positive.
+    """
+    if max_tokens is not None and max_tokens <= 0:
+        raise ValueError(f"max_tokens must be positive or None, got {max_tokens}")
+    tokens = [t for line in lines for t in line]
+    if not tokens:
+        raise ValueError(
+            f"the corpus is empty: {len(lines)} lines and no token in them; check the file and "
+            "the cleaning step before building a vocabulary"
+        )
+    vocab = Vocab(tokens, min_freq=min_freq, reserved_tokens=reserved_tokens)
+    corpus = vocab[tokens]
+    return (corpus if max_tokens is None else corpus[:max_tokens]), vocab
 
 
 def truncate_pad(line: Sequence[int], num_steps: int, padding_token: int) -> list[int]:
