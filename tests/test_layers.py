@@ -1,10 +1,9 @@
-"""Scratch dropout equals F.dropout / nn.Dropout; custom layers behave like their twins."""
+"""Scratch dropout equals F.dropout / nn.Dropout."""
 
 import pytest
 import torch
 from torch import nn
 
-from dlnotes.layers.custom import CenteredLayer, MyLinear
 from dlnotes.layers.dropout import Dropout, dropout_layer
 
 
@@ -53,27 +52,3 @@ def test_dropout_rejects_bad_probability(p):
         dropout_layer(torch.ones(2), p)
     with pytest.raises(ValueError, match="probability"):
         Dropout(p)
-
-
-def test_centered_layer_output_has_zero_mean():
-    Y = CenteredLayer()(torch.randn(4, 8) * 100 + 50)
-    assert abs(Y.mean().item()) < 1e-4
-
-
-def test_my_linear_matches_nn_linear():
-    torch.manual_seed(0)
-    ours = MyLinear(5, 3)
-    ref = nn.Linear(5, 3)
-    with torch.no_grad():
-        ref.weight.copy_(ours.weight.T)
-        ref.bias.copy_(ours.bias)
-    X = torch.randn(7, 5) * 1e4
-    torch.testing.assert_close(ours(X), ref(X))
-    ours(X).sum().backward()
-    ref(X).sum().backward()
-    torch.testing.assert_close(ours.weight.grad, ref.weight.grad.T)
-
-
-def test_my_linear_rejects_wrong_feature_count():
-    with pytest.raises(ValueError, match="5 features"):
-        MyLinear(5, 3)(torch.randn(2, 4))
