@@ -159,10 +159,11 @@ class GRUCell(_Cell):
 
     d2l writes the candidate as $\tanh(\mathbf X_t\mathbf W_{xh} + (\mathbf R_t\odot\mathbf H_{t-1})
     \mathbf W_{hh} + \mathbf b_h)$: the reset gate acts *before* the recurrent product. That is a
-    different function (as in Cho et al.'s paper, where PyTorch follows cuDNN and resets *after*
-    it), so no choice of weights makes d2l's GRU equal ``nn.GRU`` weight for weight. Because the
-    reset gate multiplies $\mathbf b_{hn}$, that bias cannot be merged into $\mathbf b_{xn}$; the
-    reset and update gates keep one bias each (PyTorch's two add up).
+    different function. d2l follows Cho et al.'s paper; PyTorch follows cuDNN, which resets *after*
+    the product (ONNX calls it ``linear_before_reset``). The two agree only in special cases (a
+    diagonal $\mathbf W_{hh}$, say), so copying weights does not make d2l's GRU equal ``nn.GRU``. Because the reset gate multiplies $\mathbf b_{hn}$, that bias
+    cannot be merged into $\mathbf b_{xn}$; the reset and update gates keep one bias each
+    (PyTorch's two add up).
 
     Shapes: ``X_t`` ``(B, d)``, ``H`` ``(B, h)`` → ``(B, h)``. Twin: ``nn.GRUCell`` (gates stacked
     r, z, n).
