@@ -173,3 +173,22 @@ def test_load_torch_weights_refuses_a_mismatched_twin():
         scratch.RNN(3, 4).load_torch_weights(nn.RNN(3, 4, nonlinearity="relu"))
     with pytest.raises(ValueError, match="cannot copy"):
         scratch.RNNCell(3, 4).load_torch_weights(nn.RNNCell(3, 4, nonlinearity="relu"))
+
+
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+def test_scratch_layer_drives_the_language_model_like_its_torch_twin(kind):
+    from dlnotes.models.rnn import RNNLanguageModel
+
+    torch.manual_seed(0)
+    vocab_size, hidden = 7, 5
+    twin = getattr(nn, kind)(vocab_size, hidden, batch_first=True)
+    ours = getattr(scratch, kind)(vocab_size, hidden, batch_first=True)
+    ours.load_torch_weights(twin)
+    X = torch.randint(0, vocab_size, (3, 4))  # (B, T)
+    outputs = []
+    for layer in (twin, ours):
+        torch.manual_seed(1)
+        model = RNNLanguageModel(layer, vocab_size)
+        logits, _ = model(X, model.begin_state(3))
+        outputs.append(logits)  # (B, T, V)
+    torch.testing.assert_close(outputs[0], outputs[1])

@@ -52,7 +52,7 @@ class RNNLanguageModel(nn.Module):
         directions = 2 if self.rnn.bidirectional else 1
         shape = (self.rnn.num_layers * directions, batch_size, self.rnn.hidden_size)
         zeros = torch.zeros(shape, device=device)
-        return (zeros, zeros.clone()) if isinstance(self.rnn, nn.LSTM) else zeros
+        return (zeros, zeros.clone()) if getattr(self.rnn, "mode", None) == "LSTM" else zeros
 
 
 class _Stateless(nn.Module):
