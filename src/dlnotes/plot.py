@@ -15,10 +15,11 @@ import matplotlib
 import numpy as np
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from .history import History
 
-__all__ = ["NotebookFigure", "use_cjk_font", "plot", "plot_history", "show_images"]
+__all__ = ["NotebookFigure", "use_cjk_font", "plot", "plot_history", "show_images", "show_batch_positions"]
 
 _CJK_FONT = "Noto Sans CJK SC"
 
@@ -213,3 +214,54 @@ def show_images(
             ax.set_title(titles[i], fontsize=9)
     return fig
 
+
+
+def show_batch_positions(
+    layouts: Sequence,
+    titles: Sequence[str] | None = None,
+    *,
+    xlabel: str = "词元位置",
+    ylabel: str = "小批量",
+    cell: float = 0.22,
+) -> Figure:
+    """Which positions of a sequence each minibatch reads, one panel per layout.
+
+    Each layout is an integer array ``(num_batches, num_positions)``: entry ``[k, p]`` is the row
+    of minibatch ``k`` that reads position ``p``, or ``-1`` where batch ``k`` does not read it.
+    Each run of positions read by one row is drawn as one box, coloured by the row and labelled
+    with its number; positions no batch reads stay blank.
+    """
+    layouts = [np.asarray(layout) for layout in layouts]
+    if not layouts or any(layout.ndim != 2 for layout in layouts):
+        raise ValueError("layouts must be a non-empty list of 2-D (num_batches, num_positions) arrays")
+    num_positions = max(layout.shape[1] for layout in layouts)
+    heights = [layout.shape[0] for layout in layouts]
+    use_cjk_font()
+    fig = NotebookFigure(figsize=(cell * num_positions + 1.0, cell * sum(heights) + 0.9 * len(layouts)),
+                         layout="constrained")
+    axes = fig.subplots(len(layouts), 1, squeeze=False, sharex=True,
+                        gridspec_kw={"height_ratios": heights})[:, 0]
+    colours = matplotlib.colormaps["tab10"]
+    for i, (ax, layout) in enumerate(zip(axes, layouts, strict=True)):
+        for k in range(layout.shape[0]):
+            p = 0
+            while p < layout.shape[1]:  # one box per run of positions read by the same row
+                row, end = int(layout[k, p]), p
+                while end + 1 < layout.shape[1] and layout[k, end + 1] == row:
+                    end += 1
+                if row >= 0:
+                    ax.add_patch(Rectangle((p - 0.45, k - 0.4), end - p + 0.9, 0.8, facecolor=colours(row % 10),
+                                           alpha=0.8))
+                    ax.text((p + end) / 2, k, str(row), ha="center", va="center", fontsize=8, color="white")
+                p = end + 1
+        ax.set_xlim(-0.5, num_positions - 0.5)
+        ax.set_ylim(layout.shape[0] - 0.5, -0.5)
+        ax.set_yticks(range(layout.shape[0]), [str(k + 1) for k in range(layout.shape[0])])
+        ax.set_ylabel(ylabel)
+        ax.set_xticks(range(0, num_positions, 5))
+        ax.set_xticks(range(num_positions), minor=True)
+        ax.grid(True, axis="x", which="both", alpha=0.25)
+        if titles is not None and i < len(titles):
+            ax.set_title(titles[i], fontsize=10)
+    axes[-1].set_xlabel(xlabel)
+    return fig
