@@ -56,7 +56,7 @@ def test_report_refuses_nan_and_the_build_refuses_unknown_keys():
 def test_the_page_box_shows_ours_d2ls_and_the_target_verdict():
     box = result_box_html(report_result("3.6", _history(0.84), model="softmax"))
     assert "<strong>0.840</strong>" in box and "<td>0.836</td>" in box
-    assert "目标（test acc ≥ 0.83）：达到" in box
+    assert f"目标（test acc ≥ {REFERENCES['3.6'].target.value:.2f}）：达到" in box
     missed = result_box_html(report_result("3.6", _history(0.70), model="softmax"))
     assert "未达到" in missed and "↓" in missed
     assert 'data-search-exclude' in box  # numbers stay out of the search index

@@ -39,6 +39,7 @@ def _token_loss(logits: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits.reshape(-1, V), Y.reshape(-1))  # mean over B·T tokens
 
 
+# --8<-- [start:lm-pass]
 def _pass(model, data_iter, optimizer=None, *, stateful: bool, clip_grad_norm=None, device=None):
     """One pass; trains when ``optimizer`` is given. Returns (mean token loss, tokens, max norm)."""
     total, tokens, max_norm, state = 0.0, 0, 0.0, None
@@ -63,6 +64,7 @@ def _pass(model, data_iter, optimizer=None, *, stateful: bool, clip_grad_norm=No
     if tokens == 0:
         raise ValueError("the data iterator yielded no batches")
     return total / tokens, tokens, max_norm
+# --8<-- [end:lm-pass]
 
 
 def evaluate_perplexity(model: nn.Module, data_iter: Iterable, *, stateful: bool = True,
@@ -116,6 +118,7 @@ def train_language_model(
     return history
 
 
+# --8<-- [start:generate]
 @torch.no_grad()
 def generate(
     model: nn.Module,
@@ -156,3 +159,4 @@ def generate(
             token = int(torch.multinomial(probs.cpu(), 1, generator=generator))
         out.append(vocab.to_tokens(token))
     return out
+# --8<-- [end:generate]
