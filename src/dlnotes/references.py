@@ -112,8 +112,8 @@ def _ref(key, title, setup, d2l, src, target=None):
 _acc = "test_acc"
 REFERENCES: dict[str, Reference] = {r.key: r for r in [
     _ref("3.6", "softmax 回归（从零实现）", "bs 256, lr 0.1, 10 ep",
-         # cpu: d2l's 10 epochs; measured 0.832 (last-5-epoch jitter about 0.01)
-         {"train_loss": 0.447, "train_acc": 0.848, "test_acc": 0.836}, "F", Target(_acc, ">=", 0.82)),
+         # cpu: d2l's 10 epochs; measured 0.832, the last 5 epochs jitter by 0.013
+         {"train_loss": 0.447, "train_acc": 0.848, "test_acc": 0.836}, "F", Target(_acc, ">=", 0.81)),
     _ref("3.7", "softmax 回归（简洁实现）", "bs 256, lr 0.1, 10 ep",
          # cpu: d2l's 10 epochs; measured 0.825
          {"train_loss": 0.448, "train_acc": 0.848, "test_acc": 0.828}, "F", Target(_acc, ">=", 0.81)),
