@@ -21,7 +21,7 @@ def test_cpu_profile_uses_adam_one_cycle_and_channels_last(monkeypatch):
     assert isinstance(optimizer, torch.optim.Adam)
     assert isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR)
     assert scheduler.total_steps == 10 and optimizer.param_groups[0]["lr"] < 0.01  # warming up
-    assert training_recipe(0.01) == "Adam + 单周期学习率（峰值 0.01）"
+    assert training_recipe(0.01) == "He 初始化，Adam + 单周期学习率（峰值 0.01）"
     weight = net[0].weight
     assert weight.is_contiguous(memory_format=torch.channels_last) and weight.device == device
 
@@ -39,9 +39,13 @@ def test_refuses_an_empty_run():
         cnn_training(_net(), 0.01, 2, 0)
 
 
-def test_weights_start_from_d2ls_xavier_uniform_init():
+def test_weights_start_from_he_init_on_cpu_and_d2ls_xavier_on_full(monkeypatch):
+    monkeypatch.setenv("DLNOTES_PROFILE", "cpu")
     torch.manual_seed(0)
-    net = cnn_training(_net(), 0.01, 2, 5).net
-    linear = net[2].weight  # (10, 144): PyTorch's default bound is 1/sqrt(144) = 0.083
+    weights = torch.cat([cnn_training(nn.Sequential(nn.Linear(400, 400)), 0.01, 2, 5).net[0].weight
+                         .flatten() for _ in range(4)])
+    assert abs(weights.std().item() - (2 / 400) ** 0.5) < 0.002  # He: N(0, 2/fan_in)
+    monkeypatch.setenv("DLNOTES_PROFILE", "full")
+    linear = cnn_training(_net(), 0.01, 2, 5).net[2].weight  # (10, 144); PyTorch's bound 0.083
     bound = (6 / (144 + 10)) ** 0.5  # Xavier: 0.197
     assert linear.abs().max() <= bound and linear.abs().max() > 0.9 * bound

@@ -1,12 +1,12 @@
 """How the chapter 7 pages train their convolutional networks, per profile, in one place.
 
-Both profiles start as d2l's ``train_ch6`` does: Xavier-uniform weights in every convolution and
-dense layer (§4.8); the biases keep PyTorch's default. ``cpu``: Adam with a one-cycle learning
-rate (25 % warm-up to ``lr``, then cosine down to almost 0, stepped every minibatch by
-:func:`dlnotes.train.fit`) and the NHWC (``channels_last``) memory layout, which CPU
-convolution kernels can vectorise over channels. Section 7.1 explains both and measures the
-layout. ``full``: d2l's plain SGD with a fixed ``lr``. Either way the network goes to
-:func:`dlnotes.device.try_gpu`.
+``full`` is d2l's ``train_ch6``: Xavier-uniform weights in every convolution and dense layer, plain
+SGD with a fixed ``lr``. ``cpu`` has two epochs to work with, so it starts from He (Kaiming) normal
+weights, which keep the signal's scale through deep ReLU stacks without batch norm (§4.8), and
+trains with Adam and a one-cycle learning rate (25 % warm-up to ``lr``, then cosine down to almost
+0, stepped every minibatch by :func:`dlnotes.train.fit`) in the NHWC (``channels_last``) memory
+layout. Section 7.1 explains all three. Biases keep PyTorch's default either way, and the network
+goes to :func:`dlnotes.device.try_gpu`.
 """
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ class CNNTraining(NamedTuple):
         group = self.optimizer.param_groups[0]
         if self.scheduler is None:
             return f"{name}, lr {group['lr']:g}"
-        return f"{name} + 单周期学习率（峰值 {group['max_lr']:g}）"
+        return f"He 初始化，{name} + 单周期学习率（峰值 {group['max_lr']:g}）"
 
 
 # --8<-- [start:cnn-training]
 def cnn_training(net: nn.Module, lr: float, num_epochs: int, steps_per_epoch: int) -> CNNTraining:
-    """Initialise ``net`` (Xavier), move it to its device and layout, build its optimizer and
-    schedule.
+    """Initialise ``net`` (He on ``cpu``, Xavier on ``full``), move it to its device and layout,
+    build its optimizer and schedule.
 
     Args:
         net: the network to train (moved in place, and returned).
@@ -52,12 +52,16 @@ def cnn_training(net: nn.Module, lr: float, num_epochs: int, steps_per_epoch: in
     if num_epochs <= 0 or steps_per_epoch <= 0:
         raise ValueError(f"num_epochs and steps_per_epoch must be positive, "
                          f"got {num_epochs} and {steps_per_epoch}")
-    for module in net.modules():  # d2l's train_ch6 initialisation
+    full = current_profile() == "full"
+    for module in net.modules():
         if isinstance(module, (nn.Linear, nn.Conv2d)):
-            nn.init.xavier_uniform_(module.weight)
+            if full:  # d2l's train_ch6
+                nn.init.xavier_uniform_(module.weight)
+            else:  # He: keeps the signal's scale through ReLU layers (§4.8)
+                nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
     device = try_gpu()
     net = net.to(device, memory_format=torch.channels_last)
-    if current_profile() == "full":
+    if full:
         return CNNTraining(net, torch.optim.SGD(net.parameters(), lr=lr), None, device)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
