@@ -372,27 +372,24 @@ def _rewrite_md_links(html: str, page, files) -> str:
     pipeline). An unknown target is a warning, which ``mkdocs build --strict`` turns into a
     failure."""
 
-    def replace(match: re.Match) -> str:
-        target = posixpath.normpath(
-            posixpath.join(posixpath.dirname(page.file.src_path), match[1])
-        )
+    def url_of(relative: str, what: str) -> str | None:
+        """The site URL of ``relative`` (a path from this page's source), or None with a warning."""
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(page.file.src_path), relative))
         file = files.get_file_from_path(target)
         if file is None:
-            log.warning(f"docs/{page.file.src_path}: link to {match[1]!r}, which does not exist")
-            return match[0]
-        return f'href="{get_relative_url(file.url, page.url)}{match[2] or ""}"'
+            log.warning(f"docs/{page.file.src_path}: {what} {relative!r} does not exist")
+            return None
+        return get_relative_url(file.url, page.url)
+
+    def replace_link(match: re.Match) -> str:
+        url = url_of(match[1], "link to")
+        return match[0] if url is None else f'href="{url}{match[2] or ""}"'
 
     def replace_src(match: re.Match) -> str:
-        target = posixpath.normpath(
-            posixpath.join(posixpath.dirname(page.file.src_path), match[1])
-        )
-        file = files.get_file_from_path(target)
-        if file is None:
-            log.warning(f"docs/{page.file.src_path}: image {match[1]!r} does not exist")
-            return match[0]
-        return f'src="{get_relative_url(file.url, page.url)}"'
+        url = url_of(match[1], "image")
+        return match[0] if url is None else f'src="{url}"'
 
-    return _ASSET_SRC.sub(replace_src, _MD_LINK.sub(replace, html))
+    return _ASSET_SRC.sub(replace_src, _MD_LINK.sub(replace_link, html))
 
 
 def _dest_dir(src_path: str, use_directory_urls: bool) -> Path:

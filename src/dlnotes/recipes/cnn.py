@@ -16,10 +16,13 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from ..data.fashion_mnist import ImageBatches, load_fashion_mnist
 from ..device import try_gpu
+from ..history import History
 from ..profiles import current_profile
+from ..train import fit
 
-__all__ = ["CNNTraining", "cnn_training"]
+__all__ = ["CNNRun", "CNNTraining", "cnn_training", "train_cnn"]
 
 
 class CNNTraining(NamedTuple):
@@ -63,8 +66,40 @@ def cnn_training(net: nn.Module, lr: float, num_epochs: int, steps_per_epoch: in
     net = net.to(device, memory_format=torch.channels_last)
     if full:
         return CNNTraining(net, torch.optim.SGD(net.parameters(), lr=lr), None, device)
+    if num_epochs * steps_per_epoch < 8:
+        raise ValueError(f"a one-cycle schedule needs at least 8 steps, got "
+                         f"{num_epochs} epochs × {steps_per_epoch} batches")
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=lr, total_steps=num_epochs * steps_per_epoch, pct_start=0.25)
     return CNNTraining(net, optimizer, scheduler, device)
 # --8<-- [end:cnn-training]
+
+
+class CNNRun(NamedTuple):
+    history: History
+    training: CNNTraining  # .net is the trained network, on .device
+    train_iter: ImageBatches
+    test_iter: ImageBatches
+
+    @property
+    def recipe(self) -> str:
+        """The training method and data share, for ``report_result(recipe=...)``."""
+        return f"{self.training.recipe} · {len(self.train_iter.dataset):,} 张训练图"
+
+
+# --8<-- [start:train-cnn]
+def train_cnn(net: nn.Module, *, lr: float, num_epochs: int, batch_size: int,
+              resize: int | None = None, num_train: int | None = None) -> CNNRun:
+    """Train ``net`` on Fashion-MNIST the chapter 7 way (this site's ``d2l.train_ch6``).
+
+    Loads ``num_train`` training images (``None``: all 60,000), resized to ``resize`` if given,
+    prepares the run with :func:`cnn_training` and fits with cross-entropy, measuring test
+    accuracy on all 10,000 test images after every epoch.
+    """
+    train_iter, test_iter = load_fashion_mnist(batch_size, resize=resize, num_train=num_train)
+    training = cnn_training(net, lr, num_epochs, len(train_iter))
+    history = fit(training.net, train_iter, nn.CrossEntropyLoss(), training.optimizer, num_epochs,
+                  test_iter, metrics=["acc"], device=training.device, scheduler=training.scheduler)
+    return CNNRun(history, training, train_iter, test_iter)
+# --8<-- [end:train-cnn]
