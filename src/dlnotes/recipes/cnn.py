@@ -56,6 +56,9 @@ def cnn_training(net: nn.Module, lr: float, num_epochs: int, steps_per_epoch: in
         raise ValueError(f"num_epochs and steps_per_epoch must be positive, "
                          f"got {num_epochs} and {steps_per_epoch}")
     full = current_profile() == "full"
+    if not full and num_epochs * steps_per_epoch < 8:
+        raise ValueError(f"a one-cycle schedule needs at least 8 steps, got "
+                         f"{num_epochs} epochs × {steps_per_epoch} batches")
     for module in net.modules():
         if isinstance(module, (nn.Linear, nn.Conv2d)):
             if full:  # d2l's train_ch6
@@ -66,9 +69,6 @@ def cnn_training(net: nn.Module, lr: float, num_epochs: int, steps_per_epoch: in
     net = net.to(device, memory_format=torch.channels_last)
     if full:
         return CNNTraining(net, torch.optim.SGD(net.parameters(), lr=lr), None, device)
-    if num_epochs * steps_per_epoch < 8:
-        raise ValueError(f"a one-cycle schedule needs at least 8 steps, got "
-                         f"{num_epochs} epochs × {steps_per_epoch} batches")
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=lr, total_steps=num_epochs * steps_per_epoch, pct_start=0.25)
