@@ -182,6 +182,9 @@ REFERENCES: dict[str, Reference] = {r.key: r for r in [
          # ours (cpu): GRU-128, Adam 0.02, 90/10 split, 3 epochs, best validation epoch kept;
          # measured validation 336 at epoch 2 (train 95); bigram 423, unigram 480
          {"train_ppl": None, "test_ppl": None}, "—", Target("test_ppl", "<=", 360)),
+    # --- 9.1–9.2 门控循环单元、长短期记忆网络 (gru.md, lstm.md) ---
+    # --- 9.3–9.4 深度、双向循环神经网络 (deep-rnn.md, bi-rnn.md) ---
+    # --- 9.7–9.8 序列到序列学习、束搜索 (seq2seq.md, beam-search.md) ---
 ]}
 
 
