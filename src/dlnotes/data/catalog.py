@@ -18,9 +18,6 @@ _D2L_ZH = "https://raw.githubusercontent.com/d2l-ai/d2l-zh/592fbef84a684e752393e
 
 PENDING: tuple[DataFile, ...] = (
     DataFile("mnist-10k/mnist10k.npz", None, "04e6cdbec44c5ac31024dd929cb962f021dd4e26"),
-    DataFile("fra.txt", "https://raw.githubusercontent.com/Soubhagya264/"
-             "Language_Translator-Encoder-Decoder-/main/fra.txt",
-             "d2fe092ea8ad4c19cf22b7b50a8881df69dd4849"),
     DataFile("fr-en-small.txt", _D2L_ZH + "fr-en-small.txt",
              "4192ace3405b0b6a2f9761eb6c19494b1f8a9761"),
     DataFile("airfoil_self_noise.dat", _D2L + "airfoil_self_noise.dat",
