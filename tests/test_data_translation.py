@@ -93,3 +93,17 @@ def test_batches_cover_every_pair_once_per_epoch_in_a_seeded_order():
     assert torch.equal(first, again)
     with pytest.raises(ValueError, match="disagree"):
         Seq2SeqBatches([torch.zeros(3), torch.zeros(2)], 2, shuffle=False)
+
+
+def test_normalize_keeps_apostrophes_inside_words_and_leaves_curly_ones_alone():
+    assert normalize_nmt("J'y vais.") == "j'y vais ."
+    assert normalize_nmt("J’y vais.") == "j’y vais ."  # not unified with "'": two tokens in the vocabulary
+    assert normalize_nmt("Vraiment\u2009?") == "vraiment ?"
+    assert normalize_nmt("Quoi ?!") == "quoi ? !"
+
+
+def test_valid_length_is_min_of_length_plus_eos_and_num_steps():
+    data = TranslationData(PAIRS, num_steps=4, min_freq=1)
+    sentences = [("go .", "va !"), ("i lost .", "j'ai perdu ."), ("go go go go go .", "va !")]
+    _, X_len, _, _, _ = data.tensors(sentences)
+    assert X_len.tolist() == [min(len(s.split()) + 1, 4) for s, _ in sentences]

@@ -35,13 +35,19 @@ FRA_ENG = DataFile("fra.txt", "https://raw.githubusercontent.com/Soubhagya264/"
 
 RESERVED = ("<pad>", "<bos>", "<eos>")
 
-_GLUED_PUNCT = re.compile(r"(?<=\S)([,.!?])")
+# --8<-- [start:normalize]
+_GLUED_PUNCT = re.compile(r"(?<=\S)([,.!?])")  # , . ! ? right after a non-space character
 
 
 def normalize_nmt(text: str) -> str:
-    """Lower-case, turn non-breaking and thin spaces into spaces, split punctuation off words."""
+    """Lower-case, turn non-breaking and thin spaces into spaces, split punctuation off words.
+
+    ``"Wait, what?"`` → ``"wait , what ?"``; ``"Ça alors\u202f!"`` → ``"ça alors !"``. Apostrophes
+    stay inside words (``"j'ai"`` is one token), and ``’`` is not turned into ``'``.
+    """
     text = text.replace("\u202f", " ").replace("\xa0", " ").replace("\u2009", " ").lower()
     return _GLUED_PUNCT.sub(r" \1", text).strip()
+# --8<-- [end:normalize]
 
 
 def fra_eng_pairs(num_pairs: int | None = None) -> list[tuple[str, str]]:
@@ -62,6 +68,7 @@ def fra_eng_pairs(num_pairs: int | None = None) -> list[tuple[str, str]]:
     return pairs
 
 
+# --8<-- [start:split]
 def split_by_source(pairs: Sequence[tuple[str, str]], num_test: int, *, seed: int = 0,
                     keep_in_train: Sequence[str] = ()
                     ) -> tuple[list[tuple[str, str]], list[tuple[str, list[str]]]]:
@@ -83,6 +90,7 @@ def split_by_source(pairs: Sequence[tuple[str, str]], num_test: int, *, seed: in
     train = [(s, t) for s, t in pairs if s not in held]
     test = [(s, references[s]) for s in references if s in held]  # file order
     return train, test
+# --8<-- [end:split]
 
 
 class Seq2SeqBatches:
@@ -129,7 +137,10 @@ class TranslationData:
         self.src_vocab = Vocab([s.split() for s, _ in train_pairs], min_freq, RESERVED)
         self.tgt_vocab = Vocab([t.split() for _, t in train_pairs], min_freq, RESERVED)
 
+    # --8<-- [start:tensors]
     def _encode(self, sentences: Sequence[str], vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""Indices ``(N, T)`` of ``w_1 … w_L <eos>`` cut or padded to $T$, and the valid lengths
+        ``(N,)`` $\ell = \min(L + 1, T)$ (a cut sentence loses its ``<eos>``)."""
         pad, eos = vocab["<pad>"], vocab["<eos>"]
         rows = [truncate_pad(vocab[s.split()] + [eos], self.num_steps, pad) for s in sentences]
         array = torch.tensor(rows, dtype=torch.long)  # (N, T)
@@ -154,6 +165,7 @@ class TranslationData:
         bos = torch.full((len(Y), 1), self.tgt_vocab["<bos>"], dtype=torch.long)
         Y_in = torch.cat([bos, Y[:, :-1]], dim=1)  # (N, T): <bos>, then Y shifted right
         return X, X_valid_len, Y_in, Y_valid_len, Y
+    # --8<-- [end:tensors]
 
     def batches(self, pairs: Sequence[tuple[str, str]] | None = None, batch_size: int = 64, *,
                 shuffle: bool = True, seed: int = 0) -> Seq2SeqBatches:
