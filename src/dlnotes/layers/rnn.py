@@ -24,7 +24,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["RNNCell", "LSTMCell", "GRUCell", "RecurrentLayer", "RNN", "LSTM", "GRU"]
+__all__ = ["RNNCell", "LSTMCell", "GRUCell", "RecurrentLayer", "RNN", "LSTM", "GRU", "Bidirectional"]
 
 
 def _check_step_input(X: torch.Tensor, input_size: int, who: str) -> None:
@@ -221,9 +221,11 @@ class RecurrentLayer(nn.Module):
             raise ValueError(f"num_layers must be at least 1, got {num_layers}")
         self.input_size, self.hidden_size = input_size, hidden_size
         self.num_layers, self.batch_first, self.bidirectional = num_layers, batch_first, False
-        self.cells = nn.ModuleList(
+        # --8<-- [start:stack-cells]
+        self.cells = nn.ModuleList(  # layer 0 reads X_t (d features), layer l > 0 reads H_t^(l-1)
             self.cell_class(input_size if layer == 0 else hidden_size, hidden_size)
             for layer in range(num_layers))
+        # --8<-- [end:stack-cells]
 
     def extra_repr(self) -> str:
         return f"batch_first={self.batch_first}"
@@ -337,3 +339,99 @@ class LSTM(RecurrentLayer):
     @staticmethod
     def _hidden(state) -> torch.Tensor:
         return state[0]
+
+
+class Bidirectional(nn.Module):
+    r"""A (multi-layer) bidirectional RNN/LSTM/GRU from two one-way scratch layers per level (§9.4).
+
+    $$\overrightarrow{\mathbf H}^{(l)}_t = f\big(\mathbf H^{(l-1)}_t, \overrightarrow{\mathbf H}^{(l)}_{t-1}\big),
+    \qquad
+    \overleftarrow{\mathbf H}^{(l)}_t = f\big(\mathbf H^{(l-1)}_t, \overleftarrow{\mathbf H}^{(l)}_{t+1}\big),
+    \qquad
+    \mathbf H^{(l)}_t = [\overrightarrow{\mathbf H}^{(l)}_t, \overleftarrow{\mathbf H}^{(l)}_t],$$
+
+    with $\mathbf H^{(0)}_t = \mathbf X_t$: the backward layer is an ordinary layer run over the
+    reversed sequence, and level ``l > 0`` reads both directions of level ``l-1`` (``2h``
+    features). Twin: ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` with ``bidirectional=True``.
+
+    Shapes: ``X`` ``(T, B, d)`` (``(B, T, d)`` with ``batch_first``) → outputs ``(T, B, 2h)``; the
+    state is ``(2·num_layers, B, h)`` (a pair for the LSTM) ordered as PyTorch's: level 0 forward,
+    level 0 backward, level 1 forward, … The backward direction's final state is the one after
+    reading ``X_1``.
+    """
+
+    def __init__(self, layer_class: type[RecurrentLayer], input_size: int, hidden_size: int,
+                 num_layers: int = 1, batch_first: bool = False):
+        super().__init__()
+        if not (isinstance(layer_class, type) and issubclass(layer_class, RecurrentLayer)):
+            raise TypeError(f"layer_class must be RNN, LSTM or GRU from this module, got {layer_class!r}")
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be at least 1, got {num_layers}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.batch_first, self.bidirectional, self.mode = batch_first, True, layer_class.mode
+        sizes = [input_size] + [2 * hidden_size] * (num_layers - 1)  # level l > 0 reads [→H, ←H]
+        self.forward_layers = nn.ModuleList(layer_class(d, hidden_size) for d in sizes)
+        self.backward_layers = nn.ModuleList(layer_class(d, hidden_size) for d in sizes)
+
+    def extra_repr(self) -> str:
+        return f"batch_first={self.batch_first}"
+
+    def begin_state(self, batch_size: int, device=None, dtype=None):
+        """Zeros ``(2·num_layers, B, h)``; a pair of them for an LSTM."""
+        H = torch.zeros(2 * self.num_layers, batch_size, self.hidden_size, device=device, dtype=dtype)
+        return (H, torch.zeros_like(H)) if self.mode == "LSTM" else H
+
+    def _slice(self, state, k: int):
+        """Entry ``k`` of the stacked state, as a one-layer state ``(1, B, h)`` (or a pair)."""
+        if self.mode == "LSTM":
+            return state[0][k:k + 1], state[1][k:k + 1]
+        return state[k:k + 1]
+
+    def _check_state(self, state, batch_size: int) -> None:
+        shape = (2 * self.num_layers, batch_size, self.hidden_size)
+        if self.mode == "LSTM":
+            if not (isinstance(state, (tuple, list)) and len(state) == 2):
+                raise ValueError("bidirectional LSTM: the state is a pair (H, C), each "
+                                 "(2·num_layers, batch, hidden)")
+            for s in state:
+                _check_state(s, shape, "bidirectional LSTM")
+        else:
+            _check_state(state, shape, f"bidirectional {self.mode}")
+
+    # --8<-- [start:bidirectional]
+    def forward(self, X: torch.Tensor, state=None):
+        if X.dim() != 3 or X.shape[-1] != self.input_size:
+            layout = "(batch, steps, features)" if self.batch_first else "(steps, batch, features)"
+            raise ValueError(f"Bidirectional expects X of shape {layout} with {self.input_size} "
+                             f"features, got {tuple(X.shape)}")
+        if self.batch_first:
+            X = X.transpose(0, 1)  # (B, T, d) -> (T, B, d)
+        if state is None:
+            state = self.begin_state(X.shape[1], X.device, X.dtype)
+        self._check_state(state, X.shape[1])
+        finals = []
+        for level, (fwd, bwd) in enumerate(zip(self.forward_layers, self.backward_layers, strict=True)):
+            Y_f, s_f = fwd(X, self._slice(state, 2 * level))  # reads X_1 … X_T: (T, B, h)
+            Y_b, s_b = bwd(X.flip(0), self._slice(state, 2 * level + 1))  # reads X_T … X_1
+            X = torch.cat([Y_f, Y_b.flip(0)], dim=-1)  # (T, B, 2h): both directions at step t
+            finals += [s_f, s_b]
+        if self.batch_first:
+            X = X.transpose(0, 1)  # (T, B, 2h) -> (B, T, 2h)
+        if self.mode == "LSTM":
+            return X, (torch.cat([H for H, _ in finals]), torch.cat([C for _, C in finals]))
+        return X, torch.cat(finals)  # (2·num_layers, B, h)
+    # --8<-- [end:bidirectional]
+
+    @torch.no_grad()
+    def load_torch_weights(self, twin: nn.RNNBase) -> Bidirectional:
+        """Copy a bidirectional ``torch.nn`` twin's weights (``*_l{k}`` forward, ``*_l{k}_reverse``
+        backward); returns ``self``."""
+        if (twin.mode != self.mode or twin.input_size != self.input_size
+                or twin.hidden_size != self.hidden_size or twin.num_layers != self.num_layers
+                or not twin.bidirectional or not twin.bias or twin.proj_size):
+            raise ValueError(f"cannot copy {twin} into {self}: sizes, mode or options differ")
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        for k in range(self.num_layers):
+            self.forward_layers[k].cells[0]._copy(*(getattr(twin, f"{n}_l{k}") for n in names))
+            self.backward_layers[k].cells[0]._copy(*(getattr(twin, f"{n}_l{k}_reverse") for n in names))
+        return self
