@@ -31,6 +31,7 @@ class Seq2SeqConfig:
     dropout: float = 0.1  # between GRU layers; d2l: 0.1
 
 
+# --8<-- [start:seq2seq]
 class Seq2Seq(nn.Module):
     """GRU encoder + GRU decoder with the context fed at every step."""
 
@@ -69,6 +70,7 @@ class Seq2Seq(nn.Module):
         state, context = self.encode(X, X_valid_len)
         logits, _ = self.decode_step(Y_in, state, context)
         return logits  # (B, T_tgt, V_tgt)
+# --8<-- [end:seq2seq]
 
 
 register_model("seq2seq-gru", input_shape=(2, 5), output_shape=(2, 5, 12),
