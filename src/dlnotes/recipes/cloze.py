@@ -51,12 +51,14 @@ def cloze_examples(corpus: torch.Tensor, width: int, num: int, mask_id: int,
     return X, y
 
 
+# --8<-- [start:cloze-logits]
 def cloze_logits(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
     """Logits for the masked middle token, ``(B, V')``, from a fresh zero state."""
     if X.dim() != 2:
         raise ValueError(f"X must be (batch, width) token indices, got shape {tuple(X.shape)}")
     logits, _ = model(X, model.begin_state(X.shape[0], X.device))  # (B, width, V')
     return logits[:, X.shape[1] // 2]  # (B, V')
+# --8<-- [end:cloze-logits]
 
 
 @torch.no_grad()
