@@ -201,7 +201,6 @@ REFERENCES: dict[str, Reference] = {r.key: r for r in [
          # measured held-out accuracy 0.561 (one-way LSTM, left context only: 0.381)
          {"test_acc": None}, "—", Target(_acc, ">=", 0.52)),
     # --- 9.7–9.8 序列到序列学习、束搜索 (seq2seq.md, beam-search.md) ---
-    # --- 9.7–9.8 序列到序列学习、束搜索 (seq2seq.md, beam-search.md) ---
 ]}
 
 
