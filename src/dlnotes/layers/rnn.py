@@ -398,8 +398,8 @@ class Bidirectional(nn.Module):
         else:
             _check_state(state, shape, f"bidirectional {self.mode}")
 
-    # --8<-- [start:bidirectional]
-    def forward(self, X: torch.Tensor, state=None):
+    def _prepare(self, X: torch.Tensor, state):
+        """Checked input as ``(T, B, d)`` and the initial state (zeros when ``None``)."""
         if X.dim() != 3 or X.shape[-1] != self.input_size:
             layout = "(batch, steps, features)" if self.batch_first else "(steps, batch, features)"
             raise ValueError(f"Bidirectional expects X of shape {layout} with {self.input_size} "
@@ -409,6 +409,11 @@ class Bidirectional(nn.Module):
         if state is None:
             state = self.begin_state(X.shape[1], X.device, X.dtype)
         self._check_state(state, X.shape[1])
+        return X, state
+
+    # --8<-- [start:bidirectional]
+    def forward(self, X: torch.Tensor, state=None):
+        X, state = self._prepare(X, state)  # X: (T, B, d)
         finals = []
         for level, (fwd, bwd) in enumerate(zip(self.forward_layers, self.backward_layers, strict=True)):
             Y_f, s_f = fwd(X, self._slice(state, 2 * level))  # reads X_1 … X_T: (T, B, h)
