@@ -52,6 +52,9 @@ def test_beam_of_one_is_greedy(seed):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_wider_beams_score_at_least_greedy_and_report_true_log_probs(seed):
+    # Not a theorem: the greedy path can be pushed out of the beam (9.8 counts such sentences on
+    # the trained model). On these small random models it holds, and the beam is strictly better
+    # in about half of the (source, k) cases.
     model = _random_model(seed)
     for src in _sources(seed):
         greedy = greedy_decode(model, src, BOS, EOS, max_len=8)
