@@ -155,7 +155,7 @@ def beam_search(model, src: Sequence[int], bos: int, eos: int, max_len: int, bea
     Every step extends each of the live hypotheses by every word, keeps the ``beam_size`` best
     extensions by summed log-probability, sets aside those that chose ``<eos>`` (each takes one
     slot for good) and continues with the rest. Candidates are ranked by
-    $rac{1}{L^lpha}\log P$ (``alpha=0``: plain log-probability). ``beam_size=1`` is greedy
+    $\frac{1}{L^\alpha}\log P$ (``alpha=0``: plain log-probability). ``beam_size=1`` is greedy
     decoding. The model needs ``encode``/``decode_step`` with a state ``(layers, batch, H)``.
     """
     _check_decoding(src, max_len)
