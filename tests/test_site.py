@@ -57,6 +57,16 @@ def test_there_are_executed_pages():
     assert len(EXECUTED) >= 14
 
 
+def test_every_page_is_in_the_navigation():
+    """A page missing from ``nav`` is built but unreachable from the sidebar (chapter 8 once was)."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    nav = config[config.index("\nnav:"):]
+    listed = set(re.findall(r"([\w./-]+\.md)\s*$", nav, flags=re.MULTILINE))
+    pages = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")}
+    assert not pages - listed, f"pages missing from mkdocs.yml nav: {sorted(pages - listed)}"
+    assert not listed - pages - {"results.md"}, f"nav names missing pages: {sorted(listed - pages)}"
+
+
 def test_no_traceback_anywhere(built_site):
     for path in all_html(built_site):
         assert "Traceback" not in path.read_text(encoding="utf-8"), path
