@@ -8,35 +8,11 @@ input, the initial state and every weight, including the ``*_reverse`` ones.
 
 import pytest
 import torch
+from rnn_twins import TWINS, assert_twins_agree, random_state
 from torch import nn
 
 from dlnotes.layers import rnn as scratch
 from dlnotes.models.rnn import RNNLanguageModel
-
-TWINS = {"RNN": (scratch.RNN, nn.RNN), "LSTM": (scratch.LSTM, nn.LSTM), "GRU": (scratch.GRU, nn.GRU)}
-GATES = {"RNN": ["h"], "LSTM": ["i", "f", "c", "o"], "GRU": ["r", "z", "n"]}
-
-
-def _leaves(state):
-    return list(state) if isinstance(state, tuple) else [state]
-
-
-def _fresh(state):
-    if isinstance(state, tuple):
-        return tuple(s.detach().clone().requires_grad_(True) for s in state)
-    return state.detach().clone().requires_grad_(True)
-
-
-def _grads(cell, kind):
-    """The scratch cell's gradients stacked and transposed as PyTorch stores them."""
-    W_x = torch.cat([getattr(cell, f"W_x{g}").grad.T for g in GATES[kind]])
-    W_h = torch.cat([getattr(cell, f"W_h{g}").grad.T for g in GATES[kind]])
-    if kind == "GRU":
-        b_x = torch.cat([cell.b_r.grad, cell.b_z.grad, cell.b_xn.grad])
-        b_h = torch.cat([cell.b_r.grad, cell.b_z.grad, cell.b_hn.grad])
-    else:
-        b_x = b_h = torch.cat([getattr(cell, f"b_{g}").grad for g in GATES[kind]])
-    return {"weight_ih": W_x, "weight_hh": W_h, "bias_ih": b_x, "bias_hh": b_h}
 
 
 @pytest.mark.parametrize("num_layers", [1, 2])
@@ -47,36 +23,11 @@ def test_bidirectional_equals_torch_twin_forward_and_backward(kind, num_layers):
     layer_class, torch_class = TWINS[kind]
     theirs = torch_class(d, h, num_layers=num_layers, bidirectional=True)
     ours = scratch.Bidirectional(layer_class, d, h, num_layers=num_layers).load_torch_weights(theirs)
-    X = torch.randn(T, B, d, requires_grad=True)
-    X2 = X.detach().clone().requires_grad_(True)
-    H0 = torch.randn(2 * num_layers, B, h)
-    state = _fresh((H0, torch.randn_like(H0)) if kind == "LSTM" else H0)
-    state2 = _fresh(state)
-
-    Y, final = ours(X, state)
-    Y2, final2 = theirs(X2, state2)
+    cells = [(layers[k].cells[0], f"_l{k}{suffix}") for k in range(num_layers)
+             for suffix, layers in (("", ours.forward_layers), ("_reverse", ours.backward_layers))]
+    Y = assert_twins_agree(ours, theirs, torch.randn(T, B, d), random_state(kind, 2 * num_layers, B, h),
+                           kind, cells)
     assert Y.shape == (T, B, 2 * h)
-    torch.testing.assert_close(Y, Y2)
-    for a, b in zip(_leaves(final), _leaves(final2), strict=True):
-        torch.testing.assert_close(a, b)
-
-    def loss(Y, final):
-        g = torch.Generator().manual_seed(1)
-        total = (Y * torch.randn(Y.shape, generator=g)).sum()
-        for s in _leaves(final):
-            total = total + (s * torch.randn(s.shape, generator=g)).sum()
-        return total
-
-    loss(Y, final).backward()
-    loss(Y2, final2).backward()
-    torch.testing.assert_close(X.grad, X2.grad)
-    for a, b in zip(_leaves(state), _leaves(state2), strict=True):
-        torch.testing.assert_close(a.grad, b.grad)
-    for k in range(num_layers):
-        for suffix, layers in (("", ours.forward_layers), ("_reverse", ours.backward_layers)):
-            for name, grad in _grads(layers[k].cells[0], kind).items():
-                torch.testing.assert_close(grad, getattr(theirs, f"{name}_l{k}{suffix}").grad,
-                                           msg=f"{name}_l{k}{suffix}")
 
 
 def test_backward_direction_at_step_t_depends_only_on_steps_t_to_T():

@@ -9,42 +9,13 @@ of that sum equals the gradient of each of PyTorch's two.
 
 import pytest
 import torch
+from rnn_twins import TWINS, assert_twins_agree, leaves, random_state
 from torch import nn
 
 from dlnotes.layers import rnn as scratch
 
-TWINS = {"RNN": (scratch.RNN, nn.RNN), "LSTM": (scratch.LSTM, nn.LSTM), "GRU": (scratch.GRU, nn.GRU)}
 CELL_TWINS = {"RNN": (scratch.RNNCell, nn.RNNCell), "LSTM": (scratch.LSTMCell, nn.LSTMCell),
               "GRU": (scratch.GRUCell, nn.GRUCell)}
-GATES = {"RNN": ["h"], "LSTM": ["i", "f", "c", "o"], "GRU": ["r", "z", "n"]}
-
-
-def _scratch_grads(cell, kind: str) -> dict[str, torch.Tensor]:
-    """The cell's gradients in PyTorch's layout: stacked, transposed; summed biases duplicated."""
-    W_x = torch.cat([getattr(cell, f"W_x{g}").grad.T for g in GATES[kind]])  # (gates·h, d)
-    W_h = torch.cat([getattr(cell, f"W_h{g}").grad.T for g in GATES[kind]])  # (gates·h, h)
-    if kind == "GRU":
-        b_x = torch.cat([cell.b_r.grad, cell.b_z.grad, cell.b_xn.grad])
-        b_h = torch.cat([cell.b_r.grad, cell.b_z.grad, cell.b_hn.grad])
-    else:
-        b_x = b_h = torch.cat([getattr(cell, f"b_{g}").grad for g in GATES[kind]])
-    return {"weight_ih": W_x, "weight_hh": W_h, "bias_ih": b_x, "bias_hh": b_h}
-
-
-def _state(kind, num_layers, batch, hidden):
-    H = torch.randn(num_layers, batch, hidden)
-    return (H, torch.randn_like(H)) if kind == "LSTM" else H
-
-
-def _leaves(state):
-    return list(state) if isinstance(state, tuple) else [state]
-
-
-def _clone(state):
-    """A fresh leaf copy that records its gradient."""
-    if isinstance(state, tuple):
-        return tuple(s.detach().clone().requires_grad_(True) for s in state)
-    return state.detach().clone().requires_grad_(True)
 
 
 @pytest.mark.parametrize("num_layers", [1, 2])
@@ -55,33 +26,8 @@ def test_scratch_layer_equals_torch_twin_forward_and_backward(kind, num_layers):
     ours_class, theirs_class = TWINS[kind]
     theirs = theirs_class(d, h, num_layers=num_layers)
     ours = ours_class(d, h, num_layers=num_layers).load_torch_weights(theirs)
-    X = torch.randn(T, B, d, requires_grad=True)
-    X2 = X.detach().clone().requires_grad_(True)
-    state = _clone(_state(kind, num_layers, B, h))
-    state2 = _clone(state)
-
-    Y, final = ours(X, state)
-    Y2, final2 = theirs(X2, state2)
-    torch.testing.assert_close(Y, Y2)
-    for a, b in zip(_leaves(final), _leaves(final2), strict=True):
-        torch.testing.assert_close(a, b)
-
-    # a loss that weighs every output and every final state differently
-    def loss(Y, final, seed=1):
-        g = torch.Generator().manual_seed(seed)
-        total = (Y * torch.randn(Y.shape, generator=g)).sum()
-        for s in _leaves(final):
-            total = total + (s * torch.randn(s.shape, generator=g)).sum()
-        return total
-
-    loss(Y, final).backward()
-    loss(Y2, final2).backward()
-    torch.testing.assert_close(X.grad, X2.grad)
-    for a, b in zip(_leaves(state), _leaves(state2), strict=True):
-        torch.testing.assert_close(a.grad, b.grad)
-    for k, cell in enumerate(ours.cells):
-        for name, grad in _scratch_grads(cell, kind).items():
-            torch.testing.assert_close(grad, getattr(theirs, f"{name}_l{k}").grad, msg=f"{name}_l{k}")
+    assert_twins_agree(ours, theirs, torch.randn(T, B, d), random_state(kind, num_layers, B, h), kind,
+                       [(cell, f"_l{k}") for k, cell in enumerate(ours.cells)])
 
 
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
@@ -95,10 +41,10 @@ def test_batch_first_and_zero_initial_state(kind):
     Y2, final2 = theirs(X)
     assert Y.shape == (2, 7, 4)
     torch.testing.assert_close(Y, Y2)
-    for a, b in zip(_leaves(final), _leaves(final2), strict=True):
+    for a, b in zip(leaves(final), leaves(final2), strict=True):
         torch.testing.assert_close(a, b)
     zeros = ours.begin_state(2)
-    for a, b in zip(_leaves(ours(X, zeros)[1]), _leaves(final), strict=True):
+    for a, b in zip(leaves(ours(X, zeros)[1]), leaves(final), strict=True):
         torch.testing.assert_close(a, b)
 
 
@@ -109,7 +55,7 @@ def test_scratch_cell_equals_torch_cell(kind):
     theirs = theirs_class(5, 3)
     ours = ours_class(5, 3).load_torch_weights(theirs)
     X = torch.randn(4, 5)
-    state = _state(kind, 1, 4, 3)
+    state = random_state(kind, 1, 4, 3)
     state = tuple(s[0] for s in state) if kind == "LSTM" else state[0]
     torch.testing.assert_close(ours(X, state), theirs(X, state))
 
