@@ -14,7 +14,12 @@ from dlnotes.data.vocab import Vocab, tokenize, truncate_pad
 from dlnotes.layers.functional import masked_cross_entropy, sequence_mask
 from dlnotes.models.rnn import RNNLanguageModel
 from dlnotes.models.seq2seq import Seq2Seq, Seq2SeqConfig
-from dlnotes.recipes.language_model import evaluate_perplexity, generate, train_language_model
+from dlnotes.recipes.language_model import (
+    evaluate_perplexity,
+    generate,
+    profile_optimizer,
+    train_language_model,
+)
 from dlnotes.recipes.seq2seq import PaddedCrossEntropy, bleu, greedy_decode
 from dlnotes.seed import set_seed
 from dlnotes.train import fit
@@ -145,3 +150,20 @@ def test_masked_cross_entropy_ignores_padding_entirely():
 ])
 def test_bleu_hand_worked_examples(pred, label, expected):
     assert bleu(pred.split(), label.split(), k=2) == pytest.approx(expected)
+
+
+def test_profile_optimizer_is_adam_with_one_cycle_on_cpu_and_d2ls_sgd_on_full(monkeypatch):
+    net = nn.Linear(3, 2)
+    monkeypatch.setenv("DLNOTES_PROFILE", "cpu")
+    optimizer, scheduler, recipe = profile_optimizer(net.parameters(), 4, peak_lr=0.02, sgd_lr=2.0)
+    assert isinstance(optimizer, torch.optim.Adam) and "0.02" in recipe
+    lrs = []
+    for _ in range(4):  # stepped once per epoch: rises to the peak, then anneals
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert lrs[0] < max(lrs) <= 0.02 and lrs[-1] < max(lrs)
+    monkeypatch.setenv("DLNOTES_PROFILE", "full")
+    optimizer, scheduler, recipe = profile_optimizer(net.parameters(), 4, peak_lr=0.02, sgd_lr=2.0)
+    assert type(optimizer) is torch.optim.SGD and optimizer.param_groups[0]["lr"] == 2.0
+    assert scheduler is None and "SGD lr 2.0" in recipe

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -22,8 +23,9 @@ from torch.nn import functional as F
 
 from ..data.vocab import Vocab
 from ..history import History
+from ..profiles import choose
 
-__all__ = ["evaluate_perplexity", "train_language_model", "generate"]
+__all__ = ["evaluate_perplexity", "train_language_model", "generate", "LMOptimizer", "profile_optimizer"]
 
 
 def _detach(state):
@@ -116,6 +118,30 @@ def train_language_model(
             scheduler.step()
         history.records.append(record)
     return history
+
+
+class LMOptimizer(NamedTuple):
+    """What :func:`profile_optimizer` returns: the optimizer, its schedule (or None) and the text
+    that names them in ``report_result(recipe=...)``."""
+
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
+    recipe: str
+
+
+def profile_optimizer(params, num_epochs: int, *, peak_lr: float, sgd_lr: float = 1.0) -> LMOptimizer:
+    """The optimizer of chapter 9's language models, by profile.
+
+    ``cpu``: Adam with a one-cycle learning rate that peaks at ``peak_lr`` and is stepped once per
+    epoch (pass ``scheduler`` to :func:`train_language_model`), so gated models train in tens of
+    epochs. ``full``: d2l's plain SGD at ``sgd_lr`` with no schedule.
+    """
+    params = list(params)
+    if choose(cpu=True, full=False):
+        optimizer = torch.optim.Adam(params, lr=peak_lr)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=peak_lr, total_steps=num_epochs)
+        return LMOptimizer(optimizer, scheduler, f"Adam + 单周期学习率（峰值 {peak_lr}，每轮调整）· 裁剪 1")
+    return LMOptimizer(torch.optim.SGD(params, lr=sgd_lr), None, f"SGD lr {sgd_lr} · 裁剪 1")
 
 
 # --8<-- [start:generate]
