@@ -19,7 +19,8 @@ from matplotlib.patches import Rectangle
 
 from .history import History
 
-__all__ = ["NotebookFigure", "use_cjk_font", "plot", "plot_history", "show_images", "show_batch_positions"]
+__all__ = ["NotebookFigure", "use_cjk_font", "plot", "plot_history", "show_images", "show_batch_positions",
+           "show_heatmaps"]
 
 _CJK_FONT = "Noto Sans CJK SC"
 
@@ -264,4 +265,78 @@ def show_batch_positions(
         if titles is not None and i < len(titles):
             ax.set_title(titles[i], fontsize=10)
     axes[-1].set_xlabel(xlabel)
+    return fig
+
+
+_HEATMAP_PNG_CELLS = 60 * 60  # above this many cells per panel the figure is shown as PNG
+
+
+def show_heatmaps(
+    matrices,
+    xlabel: str,
+    ylabel: str,
+    titles: Sequence[str] | None = None,
+    figsize: tuple[float, float] | None = None,
+    cmap: str = "Reds",
+    *,
+    xticklabels: Sequence[str] | None = None,
+    yticklabels: Sequence[str] | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> Figure:
+    """A grid of heatmaps with one shared colour scale and one colorbar (attention weights, say).
+
+    ``matrices`` has shape ``(num_rows, num_cols, num_queries, num_keys)``: panel ``[r, c]`` shows
+    row ``i`` (a query) against column ``j`` (a key). ``titles`` names the columns (``num_cols``
+    strings) or every panel (``num_rows * num_cols`` strings, row by row). ``xticklabels`` (one
+    string per key) and ``yticklabels`` (one per query) put words on the axes, e.g. the source and
+    target tokens of an alignment. The colour scale runs from ``vmin`` to ``vmax``, by default the
+    smallest and largest entry of all panels, so equal colours mean equal values everywhere.
+    ``figsize`` defaults to about 2.5 inches per panel. Panels larger than 60 × 60 cells are
+    displayed as PNG to keep pages small.
+    """
+    if hasattr(matrices, "detach"):
+        matrices = matrices.detach().cpu().numpy()
+    matrices = np.asarray(matrices, dtype=float)
+    if matrices.ndim != 4:
+        raise ValueError("matrices must be 4-D (num_rows, num_cols, num_queries, num_keys), got shape "
+                         f"{matrices.shape}; add axes with m[None, None] for a single matrix")
+    num_rows, num_cols, num_queries, num_keys = matrices.shape
+    if 0 in matrices.shape:
+        raise ValueError(f"matrices has an empty dimension: shape {matrices.shape}")
+    if titles is not None and len(titles) not in (num_cols, num_rows * num_cols):
+        raise ValueError(f"titles needs {num_cols} (one per column) or {num_rows * num_cols} "
+                         f"(one per panel) strings, got {len(titles)}")
+    for name, labels, size, what in (("xticklabels", xticklabels, num_keys, "key"),
+                                     ("yticklabels", yticklabels, num_queries, "query")):
+        if labels is not None and len(labels) != size:
+            raise ValueError(f"{name} needs one string per {what} ({size}), got {len(labels)}")
+    vmin = float(matrices.min()) if vmin is None else vmin
+    vmax = float(matrices.max()) if vmax is None else vmax
+    if figsize is None:
+        panel = 2.5 if xticklabels is None else max(2.5, 0.28 * num_keys)
+        figsize = (panel * num_cols + 0.8, panel * num_rows * num_queries / num_keys + 0.4)
+    use_cjk_font()
+    fig = NotebookFigure(figsize=figsize, layout="constrained")
+    if num_queries * num_keys > _HEATMAP_PNG_CELLS:
+        fig.display_format = "png"
+    axes = fig.subplots(num_rows, num_cols, squeeze=False, sharex=True, sharey=True)
+    for r in range(num_rows):
+        for c in range(num_cols):
+            ax = axes[r, c]
+            image = ax.imshow(matrices[r, c], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
+                              aspect="auto" if xticklabels is None and yticklabels is None else "equal")
+            if xticklabels is not None:
+                ax.set_xticks(range(num_keys), list(xticklabels), rotation=90)
+            if yticklabels is not None:
+                ax.set_yticks(range(num_queries), list(yticklabels))
+            if r == num_rows - 1:
+                ax.set_xlabel(xlabel)
+            if c == 0:
+                ax.set_ylabel(ylabel)
+            if titles is not None and len(titles) == num_rows * num_cols:  # one title per panel
+                ax.set_title(titles[r * num_cols + c], fontsize=10)
+            elif titles is not None and r == 0:  # one title per column, on the top row
+                ax.set_title(titles[c], fontsize=10)
+    fig.colorbar(image, ax=axes, shrink=0.6 if num_rows == 1 else 0.8)
     return fig
