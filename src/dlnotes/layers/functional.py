@@ -21,6 +21,7 @@ __all__ = [
     "accuracy",
     "sequence_mask",
     "masked_cross_entropy",
+    "masked_softmax",
 ]
 
 
@@ -150,6 +151,35 @@ def masked_cross_entropy(logits: torch.Tensor, Y: torch.Tensor, valid_len: torch
     if count == 0:
         raise ValueError("every sequence has valid length 0: nothing to average")
     return (per_token * mask).sum() / count
+
+
+# --8<-- [start:masked-softmax]
+def masked_softmax(X: torch.Tensor, valid_lens: torch.Tensor | None = None,
+                   keep: torch.Tensor | None = None) -> torch.Tensor:
+    r"""Softmax over the last axis of the scores ``X`` ``(B, Q, K)``, with padded keys weighted 0.
+
+    ``valid_lens`` ``(B,)``: row ``b`` may look at keys ``0 … valid_lens[b] - 1`` for every query;
+    ``(B, Q)``: a valid length per query. ``keep`` (bool, broadcastable to ``X``, e.g. a causal
+    ``(Q, K)`` mask) removes further keys where it is False. Masked scores become the most negative
+    float, so $\exp$ sends them to exactly 0 and each row sums to 1 over the keys it keeps; a row
+    that keeps no key at all gets uniform weights (it must not be used). Twin: ``torch.softmax``
+    after ``masked_fill(~mask, -inf)``, which gives NaN for such a row instead.
+    """
+    if X.dim() != 3:
+        raise ValueError(f"masked_softmax expects scores of shape (B, Q, K), got {tuple(X.shape)}")
+    B, Q, K = X.shape
+    mask = torch.ones(X.shape, dtype=torch.bool, device=X.device)  # (B, Q, K): True = keep
+    if valid_lens is not None:
+        if valid_lens.shape not in ((B,), (B, Q)):
+            raise ValueError(f"valid_lens must have shape ({B},) or ({B}, {Q}) for scores "
+                             f"{tuple(X.shape)}, got {tuple(valid_lens.shape)}")
+        lens = valid_lens if valid_lens.dim() == 2 else valid_lens[:, None].expand(B, Q)  # (B, Q)
+        mask = mask & (torch.arange(K, device=X.device) < lens[..., None])  # (B, Q, K)
+    if keep is not None:
+        mask = mask & keep.to(torch.bool)
+    X = X.masked_fill(~mask, torch.finfo(X.dtype).min)
+    return torch.softmax(X, dim=-1)  # (B, Q, K)
+# --8<-- [end:masked-softmax]
 
 
 def _check_same_shape(name: str, y_hat: torch.Tensor, y: torch.Tensor) -> None:

@@ -1,4 +1,4 @@
-"""Batch normalisation from scratch (d2l §7.5; Ioffe & Szegedy, 2015).
+"""Batch normalisation (d2l §7.5; Ioffe & Szegedy, 2015) and layer normalisation (§10.7; Ba et al., 2016) from scratch.
 
 $$\\mathrm{BN}(\\mathbf x) = \\boldsymbol\\gamma \\odot
   \\frac{\\mathbf x - \\hat{\\boldsymbol\\mu}_\\mathcal{B}}{\\sqrt{\\hat{\\boldsymbol\\sigma}^2_\\mathcal{B} + \\epsilon}}
@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["batch_norm", "BatchNorm"]
+__all__ = ["batch_norm", "BatchNorm", "layer_norm", "LayerNorm"]
 
 
 # --8<-- [start:batch-norm]
@@ -91,3 +91,32 @@ class BatchNorm(nn.Module):
             training=self.training, eps=self.eps, momentum=self.momentum,
         )
         return Y
+
+
+# --8<-- [start:layer-norm]
+def layer_norm(X: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    r"""$\mathrm{LN}(\mathbf x) = \boldsymbol\gamma\odot\frac{\mathbf x - \mu}{\sqrt{\sigma^2+\epsilon}}
+    + \boldsymbol\beta$ with $\mu, \sigma^2$ the mean and (biased) variance of *one example's*
+    ``d`` features: ``X`` ``(..., d)``, ``gamma``/``beta`` ``(d,)``. No batch statistics, so training
+    and evaluation compute the same thing and a batch of one is fine. Twin: ``nn.LayerNorm(d)``.
+    """
+    if X.shape[-1] != gamma.shape[-1]:
+        raise ValueError(f"layer_norm over the last axis of size {gamma.shape[-1]}, got {tuple(X.shape)}")
+    mean = X.mean(dim=-1, keepdim=True)  # (..., 1)
+    var = ((X - mean) ** 2).mean(dim=-1, keepdim=True)  # (..., 1)
+    return gamma * (X - mean) / torch.sqrt(var + eps) + beta  # (..., d)
+# --8<-- [end:layer-norm]
+
+
+class LayerNorm(nn.Module):
+    """Layer normalisation over the last axis of size ``d``, with learned $\\gamma$ (ones) and
+    $\\beta$ (zeros): the transformer's normaliser (twin: ``nn.LayerNorm``)."""
+
+    def __init__(self, d: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d))  # gamma; named as in nn.LayerNorm
+        self.bias = nn.Parameter(torch.zeros(d))  # beta
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return layer_norm(X, self.weight, self.bias, self.eps)
