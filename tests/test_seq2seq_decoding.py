@@ -10,7 +10,8 @@ import torch
 
 from dlnotes.data.translation import TranslationData
 from dlnotes.history import History
-from dlnotes.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from dlnotes.models.seq2seq import BahdanauSeq2Seq, Seq2Seq, Seq2SeqConfig
+from dlnotes.models.transformer import Transformer, TransformerConfig
 from dlnotes.recipes.seq2seq import (
     Hypothesis,
     TranslationRun,
@@ -25,10 +26,18 @@ from dlnotes.recipes.seq2seq import (
 BOS, EOS = 1, 2
 
 
-def _random_model(seed: int, tgt_vocab: int = 7) -> Seq2Seq:
+FAMILIES = ["gru", "bahdanau", "transformer"]
+
+
+def _random_model(seed: int, tgt_vocab: int = 7, family: str = "gru"):
+    """A small random encoder-decoder of each family that the decoders must serve."""
     torch.manual_seed(seed)
-    model = Seq2Seq(Seq2SeqConfig(src_vocab=9, tgt_vocab=tgt_vocab, embed_size=8, num_hiddens=16,
-                                  num_layers=2, dropout=0.1))
+    if family == "transformer":
+        model = Transformer(TransformerConfig(src_vocab=9, tgt_vocab=tgt_vocab, num_hiddens=16,
+                                              ffn_hiddens=32, num_heads=2))
+    else:
+        model = (Seq2Seq if family == "gru" else BahdanauSeq2Seq)(Seq2SeqConfig(
+            src_vocab=9, tgt_vocab=tgt_vocab, embed_size=8, num_hiddens=16, num_layers=2, dropout=0.1))
     with torch.no_grad():  # peaky distributions, so <eos> comes up and paths really differ
         model.output.weight.mul_(6.0)
         model.output.bias.normal_(0.0, 1.0)
@@ -41,21 +50,23 @@ def _sources(seed: int, n: int = 6) -> list[list[int]]:
             + [EOS] for _ in range(n)]
 
 
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("seed", range(5))
-def test_beam_of_one_is_greedy(seed):
-    model = _random_model(seed)
+def test_beam_of_one_is_greedy(seed, family):
+    model = _random_model(seed, family=family)
     for src in _sources(seed):
         for alpha in (0.0, 0.75):
             best = beam_search(model, src, BOS, EOS, max_len=8, beam_size=1, alpha=alpha)[0]
             assert list(best.tokens) == greedy_decode(model, src, BOS, EOS, max_len=8)
 
 
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("seed", range(5))
-def test_wider_beams_score_at_least_greedy_and_report_true_log_probs(seed):
+def test_wider_beams_score_at_least_greedy_and_report_true_log_probs(seed, family):
     # Not a theorem: the greedy path can be pushed out of the beam (9.8 counts such sentences on
     # the trained model). On these small random models it holds, and the beam is strictly better
     # in about half of the (source, k) cases.
-    model = _random_model(seed)
+    model = _random_model(seed, family=family)
     for src in _sources(seed):
         greedy = greedy_decode(model, src, BOS, EOS, max_len=8)
         ended = len(greedy) < 8
@@ -69,8 +80,9 @@ def test_wider_beams_score_at_least_greedy_and_report_true_log_probs(seed):
             assert len(hyps) <= k
 
 
-def test_a_beam_wide_enough_finds_the_exhaustive_optimum():
-    model = _random_model(3, tgt_vocab=5)  # words 3 and 4 besides <pad>, <bos>, <eos>
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_beam_wide_enough_finds_the_exhaustive_optimum(family):
+    model = _random_model(3, tgt_vocab=5, family=family)  # words 3 and 4 besides <pad>, <bos>, <eos>
     src, max_len = [3, 4, 5, EOS], 3
     best_lp, best_seq = -math.inf, None
     for length in range(max_len + 1):  # every sequence: finished ones, and unfinished of max_len

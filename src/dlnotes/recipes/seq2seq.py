@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 from torch.nn import functional as F
 
 from ..data.translation import TranslationData, fra_eng_pairs, split_by_source
@@ -34,7 +35,8 @@ from ..models.seq2seq import Seq2Seq, Seq2SeqConfig
 from ..train import fit
 
 __all__ = ["PaddedCrossEntropy", "greedy_decode", "bleu", "multi_bleu", "Hypothesis", "beam_search",
-           "rescore", "sequence_log_prob", "TranslationRun", "train_translation", "held_out_task",
+           "rescore", "sequence_log_prob", "TranslationRun", "fit_translation", "train_translation",
+           "held_out_task",
            "D2L_SETTINGS", "CPU_SETTINGS", "D2L_EXAMPLES"]
 
 
@@ -139,6 +141,15 @@ class Hypothesis:
         return len(self.tokens) + int(self.finished)
 
 
+def _expand_rows(memory, n: int):
+    """Repeat a batch-1 memory (a tensor ``(1, ...)``, a tuple of them, or None) to ``n`` rows."""
+    if memory is None:
+        return None
+    if isinstance(memory, tuple):
+        return tuple(_expand_rows(m, n) for m in memory)
+    return memory.expand(n, *memory.shape[1:])  # (n, ...)
+
+
 def _check_decoding(src: Sequence[int], max_len: int) -> None:
     if not src:
         raise ValueError("the source sentence is empty")
@@ -156,7 +167,7 @@ def beam_search(model, src: Sequence[int], bos: int, eos: int, max_len: int, bea
     extensions by summed log-probability, sets aside those that chose ``<eos>`` (each takes one
     slot for good) and continues with the rest. Candidates are ranked by
     $\frac{1}{L^\alpha}\log P$ (``alpha=0``: plain log-probability). ``beam_size=1`` is greedy
-    decoding. The model needs ``encode``/``decode_step`` with a state ``(layers, batch, H)``.
+    decoding. The model needs ``encode``/``decode_step`` and ``reorder_state(state, rows)``.
     """
     _check_decoding(src, max_len)
     if beam_size <= 0:
@@ -164,12 +175,12 @@ def beam_search(model, src: Sequence[int], bos: int, eos: int, max_len: int, bea
     model.eval()
     device = next(model.parameters()).device
     state, context = model.encode(torch.tensor([list(src)], device=device),
-                                  torch.tensor([len(src)], device=device))  # (L, 1, H), (1, H)
+                                  torch.tensor([len(src)], device=device))  # batch of one
     live: list[tuple[tuple[int, ...], float]] = [((), 0.0)]  # (tokens, log P)
     done: list[tuple[tuple[int, ...], float, bool]] = []
     for _ in range(max_len):
         last = torch.tensor([[toks[-1] if toks else bos] for toks, _ in live], device=device)  # (n, 1)
-        logits, state = model.decode_step(last, state, context.expand(len(live), -1))
+        logits, state = model.decode_step(last, state, _expand_rows(context, len(live)))
         log_p = torch.log_softmax(logits[:, -1].double(), dim=-1)  # (n, V)
         totals = torch.tensor([lp for _, lp in live], dtype=torch.float64, device=device)[:, None] + log_p
         slots = beam_size - len(done)
@@ -185,7 +196,7 @@ def beam_search(model, src: Sequence[int], bos: int, eos: int, max_len: int, bea
         if not new_live:
             break
         live = new_live
-        state = state[:, keep]  # (L, n', H): each survivor continues from its parent's state
+        state = model.reorder_state(state, keep)  # each survivor continues from its parent's state
     else:
         done.extend((toks, lp, False) for toks, lp in live)  # max_len reached without <eos>
     return rescore([Hypothesis(t, lp, f, lp) for t, lp, f in done], alpha)
@@ -227,7 +238,7 @@ def sequence_log_prob(model, src: Sequence[int], tokens: Sequence[int], bos: int
 class TranslationRun:
     """A trained translation model with its data (vocabularies) and training history."""
 
-    model: Seq2Seq
+    model: nn.Module  # with encode / decode_step / reorder_state (Seq2Seq, BahdanauSeq2Seq, Transformer)
     data: TranslationData
     history: History
 
@@ -236,6 +247,15 @@ class TranslationRun:
 
     def words(self, indices: Sequence[int]) -> list[str]:
         return self.data.tgt_vocab.to_tokens(list(indices))
+
+    @torch.no_grad()
+    def force(self, sentence: str, indices: Sequence[int]) -> torch.Tensor:
+        """Logits ``(1, L + 1, V)`` of the model fed ``<bos>`` + ``indices`` (teacher forcing, eval
+        mode) for ``sentence``: run it on a translation to read the attention weights it used."""
+        self.model.eval()
+        src = self.source(sentence)
+        Y_in = torch.tensor([[self.data.tgt_vocab["<bos>"], *indices]])  # (1, L + 1)
+        return self.model(torch.tensor([src]), torch.tensor([len(src)]), Y_in)
 
     def translate(self, sentence: str, beam_size: int = 1, alpha: float = 0.0) -> list[str]:
         """The translation's words: greedy for ``beam_size=1``, otherwise beam search."""
@@ -282,22 +302,35 @@ def held_out_task(pool_size: int = 5000, num_test: int = 500, *, protect: int = 
                            keep_in_train=[s for s, _ in pairs[:protect]])
 
 
+def fit_translation(model: nn.Module, data: TranslationData, *, batch_size: int = 64, lr: float = 0.005,
+                    num_epochs: int = 300, clip_grad_norm: float = 1.0, seed: int = 0,
+                    scheduler=None) -> TranslationRun:
+    """Train any encoder–decoder on ``data`` with Adam and teacher forcing.
+
+    Every token's loss counts once (:class:`PaddedCrossEntropy`), gradients are clipped to norm
+    ``clip_grad_norm``, and the minibatch order is drawn from ``seed``. ``scheduler(optimizer,
+    steps_per_epoch)`` may return a per-minibatch learning-rate schedule (e.g. warm-up).
+    """
+    batches = data.batches(batch_size=batch_size, shuffle=True, seed=seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = fit(model, batches, PaddedCrossEntropy(data.tgt_vocab["<pad>"]), optimizer, num_epochs,
+                  clip_grad_norm=clip_grad_norm,
+                  scheduler=None if scheduler is None else scheduler(optimizer, len(batches)))
+    return TranslationRun(model, data, history)
+
+
 def train_translation(train_pairs: Sequence[tuple[str, str]], *, num_steps: int = 10,
                       embed_size: int = 32, num_hiddens: int = 32, num_layers: int = 2,
                       dropout: float = 0.1, batch_size: int = 64, lr: float = 0.005,
                       num_epochs: int = 300, clip_grad_norm: float = 1.0, min_freq: int = 2,
-                      seed: int = 0) -> TranslationRun:
-    """Vocabularies, a :class:`Seq2Seq` GRU encoder–decoder and Adam with teacher forcing.
+                      seed: int = 0, model_class: type[nn.Module] = Seq2Seq) -> TranslationRun:
+    """Vocabularies, a GRU encoder–decoder (:class:`Seq2Seq`, or ``model_class`` built from the
+    same :class:`Seq2SeqConfig`, e.g. ``BahdanauSeq2Seq``) and :func:`fit_translation`.
 
-    The defaults are d2l's §9.7 settings. Every token's loss counts once
-    (:class:`PaddedCrossEntropy`), gradients are clipped to norm ``clip_grad_norm``, and the
-    minibatch order is drawn from ``seed``.
+    The defaults are d2l's §9.7 settings.
     """
     data = TranslationData(train_pairs, num_steps, min_freq)
-    model = Seq2Seq(Seq2SeqConfig(len(data.src_vocab), len(data.tgt_vocab), embed_size,
-                                  num_hiddens, num_layers, dropout))
-    loss = PaddedCrossEntropy(data.tgt_vocab["<pad>"])
-    history = fit(model, data.batches(batch_size=batch_size, shuffle=True, seed=seed), loss,
-                  torch.optim.Adam(model.parameters(), lr=lr), num_epochs,
-                  clip_grad_norm=clip_grad_norm)
-    return TranslationRun(model, data, history)
+    model = model_class(Seq2SeqConfig(len(data.src_vocab), len(data.tgt_vocab), embed_size,
+                                      num_hiddens, num_layers, dropout))
+    return fit_translation(model, data, batch_size=batch_size, lr=lr, num_epochs=num_epochs,
+                           clip_grad_norm=clip_grad_norm, seed=seed)
