@@ -44,6 +44,9 @@ def test_tick_labels_show_the_words_and_titles_can_name_every_panel():
     assert [t.get_text() for t in top.get_yticklabels()] == tgt
     assert [t.get_text() for t in bottom.get_yticklabels()] == tgt
     assert (top.get_title(), bottom.get_title()) == ("头 1", "头 2")
+    assert bottom.get_xticklabels()[0].get_rotation() == 90  # "<eos>" is long: labels turn
+    fig = show_heatmaps(torch.rand(1, 1, 2, 2), "键", "查询", xticklabels=["苹果", "柠檬"])
+    assert _panels(fig)[0].get_xticklabels()[0].get_rotation() == 0  # short labels stay upright
 
 
 def test_large_matrices_are_shown_as_png():

@@ -283,6 +283,7 @@ def show_heatmaps(
     yticklabels: Sequence[str] | None = None,
     vmin: float | None = None,
     vmax: float | None = None,
+    xtick_rotation: float | None = None,
 ) -> Figure:
     """A grid of heatmaps with one shared colour scale and one colorbar (attention weights, say).
 
@@ -293,7 +294,8 @@ def show_heatmaps(
     target tokens of an alignment. The colour scale runs from ``vmin`` to ``vmax``, by default the
     smallest and largest entry of all panels, so equal colours mean equal values everywhere.
     ``figsize`` defaults to about 2.5 inches per panel. Panels larger than 60 × 60 cells are
-    displayed as PNG to keep pages small.
+    displayed as PNG to keep pages small. Key labels stand upright when they are short (two CJK
+    characters or four Latin ones) and are turned 90° otherwise, unless ``xtick_rotation`` says.
     """
     if hasattr(matrices, "detach"):
         matrices = matrices.detach().cpu().numpy()
@@ -316,6 +318,9 @@ def show_heatmaps(
     if figsize is None:
         panel = 2.5 if xticklabels is None else max(2.5, 0.28 * num_keys)
         figsize = (panel * num_cols + 0.8, panel * num_rows * num_queries / num_keys + 0.4)
+    if xticklabels is not None and xtick_rotation is None:
+        width = max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(label)) for label in xticklabels)
+        xtick_rotation = 0 if width <= 4 else 90
     use_cjk_font()
     fig = NotebookFigure(figsize=figsize, layout="constrained")
     if num_queries * num_keys > _HEATMAP_PNG_CELLS:
@@ -327,7 +332,7 @@ def show_heatmaps(
             image = ax.imshow(matrices[r, c], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
                               aspect="auto" if xticklabels is None and yticklabels is None else "equal")
             if xticklabels is not None:
-                ax.set_xticks(range(num_keys), list(xticklabels), rotation=90)
+                ax.set_xticks(range(num_keys), list(xticklabels), rotation=xtick_rotation)
             if yticklabels is not None:
                 ax.set_yticks(range(num_queries), list(yticklabels))
             if r == num_rows - 1:
