@@ -18,6 +18,7 @@ from dlnotes.recipes.seq2seq import (
     beam_search,
     bleu,
     greedy_decode,
+    greedy_decode_batch,
     multi_bleu,
     rescore,
     sequence_log_prob,
@@ -146,3 +147,11 @@ def test_bad_input_fails_loudly():
         run.translate("go go go go .", beam_size=2)
     with pytest.raises(ValueError, match="no test"):
         run.mean_bleu([])
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_batched_greedy_decoding_equals_one_sentence_at_a_time(family):
+    model = _random_model(7, family=family)
+    srcs = _sources(7, n=8)
+    batched = greedy_decode_batch(model, srcs, BOS, EOS, max_len=8)
+    assert batched == [greedy_decode(model, src, BOS, EOS, max_len=8) for src in srcs]

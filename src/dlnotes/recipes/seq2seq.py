@@ -34,7 +34,7 @@ from ..history import History
 from ..models.seq2seq import Seq2Seq, Seq2SeqConfig
 from ..train import fit
 
-__all__ = ["PaddedCrossEntropy", "greedy_decode", "bleu", "multi_bleu", "Hypothesis", "beam_search",
+__all__ = ["PaddedCrossEntropy", "greedy_decode", "greedy_decode_batch", "bleu", "multi_bleu", "Hypothesis", "beam_search",
            "rescore", "sequence_log_prob", "TranslationRun", "fit_translation", "train_translation",
            "held_out_task",
            "D2L_SETTINGS", "CPU_SETTINGS", "D2L_EXAMPLES"]
@@ -88,6 +88,35 @@ def greedy_decode(model, src: Sequence[int], bos: int, eos: int, max_len: int) -
         out.append(token)
     return out
 # --8<-- [end:greedy]
+
+
+@torch.no_grad()
+def greedy_decode_batch(model, srcs: Sequence[Sequence[int]], bos: int, eos: int, max_len: int,
+                        pad: int = 0) -> list[list[int]]:
+    """:func:`greedy_decode` for many source sentences at once (padded with ``pad``, masked by their
+    valid lengths): one ``decode_step`` per position for the whole batch instead of per sentence.
+    Returns the same indices as decoding each sentence alone."""
+    if not srcs or any(not s for s in srcs):
+        raise ValueError("every source sentence must be non-empty")
+    if max_len <= 0:
+        raise ValueError(f"max_len must be positive, got {max_len}")
+    model.eval()
+    device = next(model.parameters()).device
+    T = max(len(s) for s in srcs)
+    X = torch.tensor([list(s) + [pad] * (T - len(s)) for s in srcs], device=device)  # (n, T)
+    state, memory = model.encode(X, torch.tensor([len(s) for s in srcs], device=device))
+    tokens = torch.full((len(srcs), 1), bos, device=device)  # (n, 1)
+    out = torch.empty(len(srcs), 0, dtype=torch.long, device=device)  # (n, t)
+    for _ in range(max_len):
+        logits, state = model.decode_step(tokens, state, memory)  # (n, 1, V)
+        tokens = logits[:, -1].argmax(dim=-1, keepdim=True)  # (n, 1)
+        out = torch.cat([out, tokens], dim=1)
+        if (out == eos).any(dim=1).all():
+            break
+    result = []
+    for row in out.tolist():  # cut each sentence at its first <eos>
+        result.append(row[:row.index(eos)] if eos in row else row)
+    return result
 
 
 # --8<-- [start:bleu]
@@ -271,11 +300,23 @@ class TranslationRun:
     def mean_bleu(self, test: Sequence[tuple[str, Sequence[str]]], beam_size: int = 1,
                   alpha: float = 0.0, k: int = 2) -> float:
         """Mean sentence BLEU-``k`` over ``test`` = ``[(source, [reference, ...])]``."""
+        return sum(self.bleu_scores(test, beam_size, alpha, k)) / len(test)
+
+    def translate_all(self, sentences: Sequence[str]) -> list[list[str]]:
+        """Greedy translations of many sentences, decoded as one batch."""
+        v = self.data.tgt_vocab
+        idx = greedy_decode_batch(self.model, [self.source(s) for s in sentences], v["<bos>"], v["<eos>"],
+                                  self.data.num_steps, pad=self.data.src_vocab["<pad>"])
+        return [self.words(i) for i in idx]
+
+    def bleu_scores(self, test: Sequence[tuple[str, Sequence[str]]], beam_size: int = 1,
+                    alpha: float = 0.0, k: int = 2) -> list[float]:
+        """Sentence BLEU-``k`` of each ``(source, [reference, ...])`` in ``test``."""
         if not test:
             raise ValueError("no test sentences")
-        scores = [multi_bleu(self.translate(src, beam_size, alpha), [r.split() for r in refs], k)
-                  for src, refs in test]
-        return sum(scores) / len(scores)
+        preds = (self.translate_all([src for src, _ in test]) if beam_size == 1
+                 else [self.translate(src, beam_size, alpha) for src, _ in test])
+        return [multi_bleu(p, [r.split() for r in refs], k) for p, (_, refs) in zip(preds, test, strict=True)]
 
 
 D2L_SETTINGS = dict(embed_size=32, num_hiddens=32, num_layers=2, dropout=0.1, batch_size=64, lr=0.005,
