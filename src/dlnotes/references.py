@@ -39,6 +39,7 @@ METRICS: dict[str, MetricSpec] = {
     "train_ppl": _spec("train 困惑度", False, ".2f"),
     "test_ppl": _spec("held-out 困惑度", False, ".2f"),
     "bleu": _spec("BLEU", True, ".3f"),
+    "test_mse": _spec("test MSE", False, ".3f"),
     "train_log_rmse": _spec("train log-RMSE", False, ".4f"),
     "valid_log_rmse": _spec("valid log-RMSE", False, ".4f"),
     "w_norm_lambda0": _spec("‖w‖ (λ=0)", None, ".3f"),
