@@ -20,8 +20,6 @@ PENDING: tuple[DataFile, ...] = (
     DataFile("mnist-10k/mnist10k.npz", None, "04e6cdbec44c5ac31024dd929cb962f021dd4e26"),
     DataFile("fr-en-small.txt", _D2L_ZH + "fr-en-small.txt",
              "4192ace3405b0b6a2f9761eb6c19494b1f8a9761"),
-    DataFile("airfoil_self_noise.dat", _D2L + "airfoil_self_noise.dat",
-             "76e5be1548fd8222e5074cf0faae75edff8cf93f"),
     DataFile("ptb.zip", _D2L + "ptb.zip", "319d85e578af0cdc590547f26231e4e31cdf1e42"),
     DataFile("sentence_polarity.zip", _NLTK + "sentence_polarity.zip",
              "aeb58641ba16f57d675668b59aee50aa7ce358db"),
