@@ -345,3 +345,323 @@ def show_heatmaps(
                 ax.set_title(titles[c], fontsize=10)
     fig.colorbar(image, ax=axes, shrink=0.6 if num_rows == 1 else 0.8)
     return fig
+
+
+# --- optimisation trajectories (chapter 11) ---
+
+__all__ += ["show_trace_1d", "show_trace_2d"]
+
+
+def _trace_dict(traces, dim: int) -> dict[str, np.ndarray]:
+    """``traces`` (one sequence, or a dict label → sequence) as float arrays ``(n,)`` or ``(n, 2)``."""
+    from collections.abc import Mapping
+
+    items = list(traces.items()) if isinstance(traces, Mapping) else [("", traces)]
+    if not items:
+        raise ValueError("traces is an empty dict: give at least one trajectory")
+    shape = "(n,) numbers" if dim == 1 else "(n, 2) points (x1, x2)"
+    out = {}
+    for label, trace in items:
+        try:
+            if hasattr(trace, "detach"):
+                points = trace.detach().cpu().numpy().astype(float)
+            else:  # a list of numbers, tuples, arrays or tensors
+                points = np.array([np.asarray(p.detach().cpu() if hasattr(p, "detach") else p, dtype=float)
+                                   for p in trace])
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"trace {label!r} must be a sequence of {shape}: {error}") from None
+        if points.size == 0:
+            raise ValueError(f"trace {label!r} is empty")
+        if dim == 1 and points.ndim == 2 and points.shape[1] == 1:
+            points = points[:, 0]
+        if (dim == 1 and points.ndim != 1) or (dim == 2 and (points.ndim != 2 or points.shape[1] != 2)):
+            raise ValueError(f"trace {label!r} must be a sequence of {shape}, got shape {points.shape}")
+        if not np.isfinite(points).all():
+            raise ValueError(f"trace {label!r} has inf/nan points (it diverged): cut it to its finite part")
+        out[str(label)] = points
+    return out
+
+
+def _bounds(values: np.ndarray, lim, name: str) -> tuple[float, float]:
+    """``lim`` checked, or the range of ``values`` widened by 10 % on each side (± 1 for one value)."""
+    if lim is not None:
+        lo, hi = (float(v) for v in lim)
+        if not lo < hi:
+            raise ValueError(f"{name} must be (low, high) with low < high, got {lim}")
+        return lo, hi
+    lo, hi = float(values.min()), float(values.max())
+    pad = 0.1 * (hi - lo) if hi > lo else 1.0
+    return lo - pad, hi + pad
+
+
+def _evaluate(f, *grids: np.ndarray) -> np.ndarray:
+    """``f`` on numpy grids, or on torch tensors when it only takes tensors; checked to be elementwise."""
+    try:
+        z = f(*grids)
+    except TypeError:  # written with torch functions: torch.exp(ndarray) raises TypeError
+        import torch
+
+        try:
+            z = f(*(torch.from_numpy(g) for g in grids))
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise ValueError(f"f must be vectorised with numpy or torch operations (not math.*): {error}") from None
+    if hasattr(z, "detach"):
+        z = z.detach().cpu().numpy()
+    z = np.asarray(z, dtype=float)
+    if z.shape != grids[0].shape:
+        raise ValueError(f"f must be vectorised: on grids of shape {grids[0].shape} it returned shape {z.shape}")
+    return z
+
+
+def _trace_axes(n: int, separate: bool, ncols: int | None, figsize, panel: tuple[float, float]):
+    use_cjk_font()
+    num_panels = n if separate else 1
+    ncols = min(num_panels, 4) if ncols is None else ncols
+    if ncols < 1:
+        raise ValueError(f"ncols must be at least 1, got {ncols}")
+    nrows = -(-num_panels // ncols)
+    if figsize is None:
+        figsize = (panel[0] * ncols, panel[1] * nrows) if separate else panel
+    fig = NotebookFigure(figsize=figsize, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[num_panels:]:
+        fig.delaxes(ax)
+    return fig, list(axes[:num_panels])
+
+
+def _finish_trace_axes(axes, traces, separate: bool, xlabel, ylabel, title):
+    for i, ax in enumerate(axes):
+        ax.set_xlabel(xlabel)
+        if i == 0 or not separate:
+            ax.set_ylabel(ylabel)
+        ax.grid(True, alpha=0.3)
+    labels = list(traces)
+    if separate:
+        for ax, label in zip(axes, labels, strict=True):
+            if label:
+                ax.set_title(label, fontsize=10)
+    elif any(labels):
+        axes[0].legend(fontsize=8)
+    if title:
+        (axes[0].figure.suptitle if separate else axes[0].set_title)(title)
+
+
+def show_trace_2d(
+    f,
+    traces,
+    *,
+    xlim=None,
+    ylim=None,
+    levels: int | Sequence[float] = 15,
+    optimum=None,
+    separate: bool = False,
+    ncols: int | None = None,
+    equal_aspect: bool = False,
+    xlabel: str = "$x_1$",
+    ylabel: str = "$x_2$",
+    title: str | None = None,
+    figsize: tuple[float, float] | None = None,
+    grid_points: int = 120,
+) -> Figure:
+    """Contour lines of ``f(x1, x2)`` with optimisation trajectories drawn on top.
+
+    ``f`` takes two arrays of equal shape and returns ``f`` elementwise (numpy or torch
+    operations; it is called on numpy grids, or on torch tensors if numpy raises ``TypeError``).
+    ``traces`` is one trajectory or a dict label → trajectory; a trajectory is a sequence of
+    points ``(x1, x2)`` (a list of pairs, an ``(n, 2)`` array or tensor). Each trajectory is one
+    line with a marker at every iterate. ``xlim``/``ylim`` default to the bounds of all
+    trajectories (and ``optimum``, drawn as a star) widened by 10 %. ``separate=True`` gives
+    each trajectory its own panel (titled with its label) on the same axes limits; otherwise
+    they share one panel with a legend.
+    """
+    traces = _trace_dict(traces, 2)
+    points = np.concatenate(list(traces.values()))
+    if optimum is not None:
+        optimum = np.asarray(optimum, dtype=float)
+        if optimum.shape != (2,):
+            raise ValueError(f"optimum must be one point (x1, x2), got shape {optimum.shape}")
+        points = np.concatenate([points, optimum[None]])
+    if grid_points < 2:
+        raise ValueError(f"grid_points must be at least 2, got {grid_points}")
+    (x0, x1), (y0, y1) = _bounds(points[:, 0], xlim, "xlim"), _bounds(points[:, 1], ylim, "ylim")
+    g1, g2 = np.meshgrid(np.linspace(x0, x1, grid_points), np.linspace(y0, y1, grid_points))
+    z = _evaluate(f, g1, g2)  # (grid_points, grid_points)
+    fig, axes = _trace_axes(len(traces), separate, ncols, figsize, (3.2, 3.0) if separate else (4.5, 3.5))
+    for i, (label, trace) in enumerate(traces.items()):
+        ax = axes[i if separate else 0]
+        if separate or i == 0:
+            ax.contour(g1, g2, z, levels=levels, colors="#8c8c8c", linewidths=0.7)
+            if optimum is not None:
+                ax.scatter([optimum[0]], [optimum[1]], marker="*", s=90, color="#d62728", zorder=3)
+        ax.plot(trace[:, 0], trace[:, 1], "-o", color=f"C{i % 10}", markersize=3, linewidth=1.2,
+                label=label or None)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        if equal_aspect:
+            ax.set_aspect("equal", adjustable="box")
+    _finish_trace_axes(axes, traces, separate, xlabel, ylabel, title)
+    return fig
+
+
+def show_trace_1d(
+    f,
+    xs,
+    *,
+    xlim=None,
+    ylim=None,
+    separate: bool = False,
+    ncols: int | None = None,
+    xlabel: str = "$x$",
+    ylabel: str = "$f(x)$",
+    title: str | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """The curve ``f(x)`` with the iterates ``x_0, x_1, …`` of a 1-D optimiser marked on it.
+
+    ``xs`` is one sequence of numbers or a dict label → sequence; ``f`` is elementwise (numpy or
+    torch). Each panel draws the curve (grey) and then one line per trajectory through the points
+    ``(x_t, f(x_t))``. ``xlim`` defaults to the range of all iterates widened by 10 %.
+    ``separate=True`` gives each trajectory its own panel, titled with its label.
+    """
+    traces = _trace_dict(xs, 1)
+    x0, x1 = _bounds(np.concatenate(list(traces.values())), xlim, "xlim")
+    grid = np.linspace(x0, x1, 200)
+    curve = _evaluate(f, grid)
+    fig, axes = _trace_axes(len(traces), separate, ncols, figsize, (2.8, 2.5) if separate else (4.5, 3.0))
+    for i, (label, trace) in enumerate(traces.items()):
+        ax = axes[i if separate else 0]
+        if separate or i == 0:
+            ax.plot(grid, curve, "-", color="#8c8c8c", linewidth=1.0)
+        ax.plot(trace, _evaluate(f, trace), "-o", color=f"C{(i + 1) % 10}", markersize=3, linewidth=1.0,
+                label=label or None)
+        ax.set_xlim(x0, x1)
+        if ylim is not None:
+            ax.set_ylim(ylim)
+    _finish_trace_axes(axes, traces, separate, xlabel, ylabel, title)
+    return fig
+
+
+# --- landscapes and sets (chapter 11: 11.1, 11.2) ---
+
+__all__ += ["show_surface", "show_regions"]
+
+
+def _grid_arrays(x, y, z):
+    """``x`` (n,), ``y`` (m,) and ``z`` (..., m, n) as float arrays, shapes checked."""
+    x, y, z = (np.asarray(v.detach().cpu() if hasattr(v, "detach") else v, dtype=float) for v in (x, y, z))
+    if x.ndim != 1 or y.ndim != 1:
+        raise ValueError(f"x and y must be 1-D grids, got shapes {x.shape} and {y.shape}")
+    if z.ndim < 2 or z.shape[-2:] != (len(y), len(x)):
+        raise ValueError(f"z must end in (len(y), len(x)) = ({len(y)}, {len(x)}), got shape {z.shape}; "
+                         "build it with torch.meshgrid(x, y, indexing='xy')")
+    return x, y, z
+
+
+def show_surface(
+    x,
+    y,
+    z,
+    *,
+    points: dict | None = None,
+    xlabel: str = "$x_1$",
+    ylabel: str = "$x_2$",
+    zlabel: str | None = None,
+    title: str | None = None,
+    levels: int = 15,
+    figsize: tuple[float, float] = (7.5, 3.3),
+) -> Figure:
+    """A function of two variables seen twice: a 3-D surface (left) and its contour map (right).
+
+    ``x`` has shape ``(n,)``, ``y`` ``(m,)`` and ``z`` ``(m, n)`` with ``z[i, j] = f(x[j], y[i])``,
+    the order ``torch.meshgrid(x, y, indexing="xy")`` gives. ``points`` maps a label to a point
+    ``(x, y)`` (a critical point, say); each is marked on both panels and named in the legend. The
+    figure is displayed as PNG: a 3-D mesh as SVG would be large.
+    """
+    x, y, z = _grid_arrays(x, y, z)
+    if z.ndim != 2:
+        raise ValueError(f"z must be 2-D (len(y), len(x)), got shape {z.shape}")
+    use_cjk_font()
+    fig = NotebookFigure(figsize=figsize, layout="constrained")
+    fig.display_format = "png"
+    ax3d = fig.add_subplot(1, 2, 1, projection="3d")
+    ax2d = fig.add_subplot(1, 2, 2)
+    X, Y = np.meshgrid(x, y)
+    ax3d.plot_surface(X, Y, z, cmap="viridis", rstride=1, cstride=1, linewidth=0, antialiased=False,
+                      alpha=0.85)
+    ax3d.set_xlabel(xlabel)
+    ax3d.set_ylabel(ylabel)
+    if zlabel:
+        ax3d.set_zlabel(zlabel)
+    ax3d.view_init(elev=28, azim=-55)
+    contours = ax2d.contour(X, Y, z, levels=levels, cmap="viridis", linewidths=0.9)
+    ax2d.clabel(contours, fontsize=7, fmt="%.2g")
+    ax2d.set_xlabel(xlabel)
+    ax2d.set_ylabel(ylabel)
+    ax2d.set_aspect("equal", adjustable="box")
+    for (label, (px, py)), colour in zip((points or {}).items(), ("r", "m", "k", "b", "g"), strict=False):
+        pz = z[np.abs(y - py).argmin(), np.abs(x - px).argmin()]  # the grid value nearest the point
+        ax3d.scatter([px], [py], [pz], color=colour, s=30, depthshade=False, zorder=5)
+        ax2d.plot([px], [py], "o", color=colour, label=label)
+    if points:
+        ax2d.legend(fontsize=8, loc="upper right")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def show_regions(
+    x,
+    y,
+    panels: Sequence,
+    *,
+    titles: Sequence[str] | None = None,
+    segments: Sequence | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    panel_size: float = 2.6,
+) -> Figure:
+    """Sets in the plane, one panel each, with line segments on top (convex sets, projections).
+
+    A set is a boolean mask ``(m, n)`` on the grid ``x`` ``(n,)``, ``y`` ``(m,)`` (``mask[i, j]``
+    says whether ``(x[j], y[i])`` belongs to it). Each entry of ``panels`` is one mask or a list of
+    masks drawn translucent on top of each other, each in its own colour with its outline, so an
+    overlap looks darker. ``segments`` gives each panel a list of segments ``((x0, y0), (x1, y1))``
+    (or ``None``), drawn as lines with dots at both ends.
+    """
+    panels = [list(p) if isinstance(p, (list, tuple)) else [p] for p in panels]
+    if not panels:
+        raise ValueError("panels is empty: give at least one mask")
+    masks = [[_grid_arrays(x, y, m)[2] for m in p] for p in panels]
+    x, y, _ = _grid_arrays(x, y, masks[0][0])
+    if any(m.ndim != 2 for p in masks for m in p):
+        raise ValueError("every mask must be 2-D (len(y), len(x))")
+    if titles is not None and len(titles) != len(panels):
+        raise ValueError(f"titles needs one string per panel ({len(panels)}), got {len(titles)}")
+    if segments is not None and len(segments) != len(panels):
+        raise ValueError(f"segments needs one list (or None) per panel ({len(panels)}), got {len(segments)}")
+    use_cjk_font()
+    fig = NotebookFigure(figsize=(panel_size * len(panels), panel_size), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    colours = ("tab:blue", "tab:orange", "tab:green", "tab:purple")
+    X, Y = np.meshgrid(x, y)
+    for i, (ax, panel) in enumerate(zip(axes, masks, strict=True)):
+        for k, mask in enumerate(panel):
+            colour = colours[k % len(colours)]
+            if mask.any():
+                ax.contourf(X, Y, mask, levels=[0.5, 1.5], colors=[colour], alpha=0.45)
+                ax.contour(X, Y, mask, levels=[0.5], colors=[colour], linewidths=1.2)
+        for (x0, y0), (x1, y1) in (segments[i] or []) if segments is not None else []:
+            ax.plot([x0, x1], [y0, y1], "k-", linewidth=1.4)
+            ax.plot([x0, x1], [y0, y1], "ko", markersize=3.5)
+        ax.set_xlim(x[0], x[-1])
+        ax.set_ylim(y[0], y[-1])
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=10)
+        if xlabel:
+            ax.set_xlabel(xlabel)
+        if ylabel and i == 0:
+            ax.set_ylabel(ylabel)
+    return fig
