@@ -87,20 +87,17 @@ class Seq2Seq(nn.Module):
 
 
 # --8<-- [start:bahdanau]
-class BahdanauSeq2Seq(nn.Module):
-    """GRU encoder + GRU decoder that attends over the encoder's outputs at every step."""
+class BahdanauSeq2Seq(Seq2Seq):
+    """:class:`Seq2Seq` whose decoder attends over the encoder's outputs at every step.
+
+    Same embeddings, GRUs and output layer (the decoder's input is still ``[embedding; context]``);
+    only the context changes: recomputed at each step by additive attention instead of fixed.
+    """
 
     def __init__(self, config: Seq2SeqConfig):
-        super().__init__()
-        c = self.config = config
-        self.src_embedding = nn.Embedding(c.src_vocab, c.embed_size)
-        self.encoder = nn.GRU(c.embed_size, c.num_hiddens, c.num_layers, dropout=c.dropout,
-                              batch_first=True)
-        self.attention = AdditiveAttention(c.num_hiddens, c.num_hiddens, c.num_hiddens, c.dropout)
-        self.tgt_embedding = nn.Embedding(c.tgt_vocab, c.embed_size)
-        self.decoder = nn.GRU(c.embed_size + c.num_hiddens, c.num_hiddens, c.num_layers,
-                              dropout=c.dropout, batch_first=True)
-        self.output = nn.Linear(c.num_hiddens, c.tgt_vocab)
+        super().__init__(config)
+        H = config.num_hiddens
+        self.attention = AdditiveAttention(key_size=H, query_size=H, num_hiddens=H, dropout=config.dropout)
 
     def encode(self, X: torch.Tensor, X_valid_len: torch.Tensor | None = None):
         """The decoder's initial state ``(L, B, H)`` and the memory ``(outputs (B, T_src, H),
@@ -131,16 +128,6 @@ class BahdanauSeq2Seq(nn.Module):
             weights.append(self.attention.attention_weights)  # (B, 1, T_src)
         self.attention_weights = torch.cat(weights, dim=1)  # (B, T, T_src)
         return self.output(torch.cat(outs, dim=1)), state  # (B, T, V)
-
-    @staticmethod
-    def reorder_state(state: torch.Tensor, index: torch.Tensor | list[int]) -> torch.Tensor:
-        """The states ``(L, n, H)`` of the hypotheses ``index`` (beam search)."""
-        return state[:, index]
-
-    def forward(self, X, X_valid_len, Y_in, Y_valid_len=None) -> torch.Tensor:
-        state, memory = self.encode(X, X_valid_len)
-        logits, _ = self.decode_step(Y_in, state, memory)
-        return logits  # (B, T_tgt, V_tgt)
 # --8<-- [end:bahdanau]
 
 

@@ -17,41 +17,27 @@ from collections.abc import Iterable
 
 import torch
 
+from .base import ElementwiseOptimizer, check_rate, check_unit_interval
+
 __all__ = ["Adadelta"]
 
 
-class Adadelta(torch.optim.Optimizer):
+class Adadelta(ElementwiseOptimizer):
     """Adadelta: ``rho`` $\\rho\\in[0,1)$, ``eps`` $\\epsilon$, ``lr`` $\\eta$ (1 in Zeiler's method)."""
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float = 1.0, rho: float = 0.9,
                  eps: float = 1e-6, weight_decay: float = 0.0):
-        if lr <= 0:
-            raise ValueError(f"lr must be positive, got {lr}")
-        if not 0 <= rho < 1:
-            raise ValueError(f"rho must be in [0, 1), got {rho}")
-        if eps <= 0 or weight_decay < 0:
-            raise ValueError(f"eps must be positive and weight_decay non-negative, got {eps}, {weight_decay}")
+        check_unit_interval("rho", rho)
+        check_rate("eps", eps)
         super().__init__(params, {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay})
 
     # --8<-- [start:adadelta-step]
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad if wd == 0 else p.grad + wd * p  # g_t (+ λθ)
-                state = self.state[p]
-                s = state.setdefault("s", torch.zeros_like(p))
-                delta = state.setdefault("delta", torch.zeros_like(p))
-                s.mul_(rho).add_((1 - rho) * g * g)  # s_t = ρ s_{t-1} + (1 − ρ) g_t²
-                g_prime = (delta + eps).sqrt() / (s + eps).sqrt() * g  # g'_t = √(Δx_{t-1}+ε)/√(s_t+ε) ⊙ g_t
-                p.sub_(lr * g_prime)  # θ_t = θ_{t-1} − η g'_t
-                delta.mul_(rho).add_((1 - rho) * g_prime * g_prime)  # Δx_t = ρ Δx_{t-1} + (1 − ρ) g'_t²
-        return loss
+    def update(self, p, g, state, group):
+        rho, eps = group["rho"], group["eps"]
+        s = state.setdefault("s", torch.zeros_like(p))
+        delta = state.setdefault("delta", torch.zeros_like(p))
+        s.mul_(rho).add_((1 - rho) * g * g)  # s_t = ρ s_{t-1} + (1 − ρ) g_t²
+        g_prime = (delta + eps).sqrt() / (s + eps).sqrt() * g  # g'_t = √(Δx_{t-1}+ε)/√(s_t+ε) ⊙ g_t
+        p.sub_(group["lr"] * g_prime)  # θ_t = θ_{t-1} − η g'_t
+        delta.mul_(rho).add_((1 - rho) * g_prime * g_prime)  # Δx_t = ρ Δx_{t-1} + (1 − ρ) g'_t²
     # --8<-- [end:adadelta-step]

@@ -16,35 +16,22 @@ from collections.abc import Iterable
 
 import torch
 
+from .base import ElementwiseOptimizer, check_rate
+
 __all__ = ["Adagrad"]
 
 
-class Adagrad(torch.optim.Optimizer):
+class Adagrad(ElementwiseOptimizer):
     """AdaGrad: ``lr`` $\\eta$, ``eps`` $\\epsilon$, ``weight_decay`` $\\lambda$ (added to the gradient)."""
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float = 0.01, eps: float = 1e-10,
                  weight_decay: float = 0.0):
-        if lr <= 0:
-            raise ValueError(f"lr must be positive, got {lr}")
-        if eps <= 0 or weight_decay < 0:
-            raise ValueError(f"eps must be positive and weight_decay non-negative, got {eps}, {weight_decay}")
+        check_rate("eps", eps)
         super().__init__(params, {"lr": lr, "eps": eps, "weight_decay": weight_decay})
 
     # --8<-- [start:adagrad-step]
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad if wd == 0 else p.grad + wd * p  # g_t (+ λθ)
-                s = self.state[p].setdefault("s", torch.zeros_like(p))
-                s.add_(g * g)  # s_t = s_{t-1} + g_t²
-                p.sub_(lr * g / (s.sqrt() + eps))  # θ_t = θ_{t-1} − η g_t / (√s_t + ε)
-        return loss
+    def update(self, p, g, state, group):
+        s = state.setdefault("s", torch.zeros_like(p))
+        s.add_(g * g)  # s_t = s_{t-1} + g_t²
+        p.sub_(group["lr"] * g / (s.sqrt() + group["eps"]))  # θ_t = θ_{t-1} − η g_t / (√s_t + ε)
     # --8<-- [end:adagrad-step]

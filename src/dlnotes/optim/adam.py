@@ -25,22 +25,23 @@ from collections.abc import Iterable
 
 import torch
 
+from .base import ElementwiseOptimizer, check_rate, check_unit_interval
+
 __all__ = ["Adam", "Yogi"]
 
 
-class Adam(torch.optim.Optimizer):
+class Adam(ElementwiseOptimizer):
     """Adam (``decoupled=False``) or AdamW (``decoupled=True``): ``lr`` $\\eta$, ``betas``
     $(\\beta_1, \\beta_2)$ in $[0, 1)$, ``eps`` $\\epsilon$, ``weight_decay`` $\\lambda$."""
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
                  decoupled: bool = False):
-        if lr <= 0:
-            raise ValueError(f"lr must be positive, got {lr}")
-        if not all(0 <= b < 1 for b in betas) or len(betas) != 2:
+        if len(betas) != 2:
             raise ValueError(f"betas must be two numbers in [0, 1), got {betas}")
-        if eps <= 0 or weight_decay < 0:
-            raise ValueError(f"eps must be positive and weight_decay non-negative, got {eps}, {weight_decay}")
+        check_unit_interval("beta1", betas[0])
+        check_unit_interval("beta2", betas[1])
+        check_rate("eps", eps)
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
                                   "decoupled": decoupled})
 
@@ -48,34 +49,19 @@ class Adam(torch.optim.Optimizer):
         v.mul_(beta2).add_((1 - beta2) * g * g)  # v_t = β2 v_{t-1} + (1 − β2) g_t²
 
     # --8<-- [start:adam-step]
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            wd, decoupled = group["weight_decay"], group["decoupled"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad
-                if wd and decoupled:
-                    p.mul_(1 - lr * wd)  # AdamW: θ ← θ (1 − ηλ)
-                elif wd:
-                    g = g + wd * p  # Adam: g_t + λθ
-                state = self.state[p]
-                if not state:
-                    state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
-                state["t"] += 1
-                t, m, v = state["t"], state["m"], state["v"]
-                m.mul_(beta1).add_((1 - beta1) * g)  # m_t = β1 m_{t-1} + (1 − β1) g_t
-                self._second_moment(v, g, beta2)  # v_t (Adam; Yogi overrides)
-                m_hat = m / (1 - beta1 ** t)  # m̂_t = m_t / (1 − β1^t)
-                v_hat = v / (1 - beta2 ** t)  # v̂_t = v_t / (1 − β2^t)
-                p.sub_(lr * m_hat / (v_hat.sqrt() + eps))  # θ_t = θ_{t-1} − η m̂_t / (√v̂_t + ε)
-        return loss
+    def update(self, p, g, state, group):
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        if group["decoupled"] and group["weight_decay"]:
+            p.mul_(1 - lr * group["weight_decay"])  # AdamW: θ ← θ (1 − ηλ)
+        if not state:
+            state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+        state["t"] += 1
+        t, m, v = state["t"], state["m"], state["v"]
+        m.mul_(beta1).add_((1 - beta1) * g)  # m_t = β1 m_{t-1} + (1 − β1) g_t
+        self._second_moment(v, g, beta2)  # v_t (Adam; Yogi overrides)
+        m_hat = m / (1 - beta1 ** t)  # m̂_t = m_t / (1 − β1^t)
+        v_hat = v / (1 - beta2 ** t)  # v̂_t = v_t / (1 − β2^t)
+        p.sub_(lr * m_hat / (v_hat.sqrt() + eps))  # θ_t = θ_{t-1} − η m̂_t / (√v̂_t + ε)
     # --8<-- [end:adam-step]
 
 

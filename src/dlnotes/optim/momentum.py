@@ -15,40 +15,24 @@ from collections.abc import Iterable
 
 import torch
 
+from .base import ElementwiseOptimizer, check_unit_interval
+
 __all__ = ["Momentum"]
 
 
-class Momentum(torch.optim.Optimizer):
+class Momentum(ElementwiseOptimizer):
     """Heavy-ball momentum: ``lr`` $\\eta$, ``momentum`` $\\beta\\in[0,1)$, ``weight_decay`` $\\lambda$."""
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float, momentum: float = 0.9,
                  weight_decay: float = 0.0):
-        if lr <= 0:
-            raise ValueError(f"lr must be positive, got {lr}")
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be non-negative, got {weight_decay}")
+        check_unit_interval("momentum", momentum)
         super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
 
     # --8<-- [start:momentum-step]
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, beta, wd = group["lr"], group["momentum"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad if wd == 0 else p.grad + wd * p  # g_t (+ λθ)
-                state = self.state[p]
-                if "v" not in state:
-                    state["v"] = g.clone()  # v_1 = g_1 (v_0 = 0)
-                else:
-                    state["v"].mul_(beta).add_(g)  # v_t = β v_{t-1} + g_t
-                p.sub_(lr * state["v"])  # θ_t = θ_{t-1} − η v_t
-        return loss
+    def update(self, p, g, state, group):
+        if "v" not in state:
+            state["v"] = g.clone()  # v_1 = g_1 (v_0 = 0)
+        else:
+            state["v"].mul_(group["momentum"]).add_(g)  # v_t = β v_{t-1} + g_t
+        p.sub_(group["lr"] * state["v"])  # θ_t = θ_{t-1} − η v_t
     # --8<-- [end:momentum-step]
