@@ -68,6 +68,7 @@ def train_airfoil(make_optimizer: Callable[[Iterable[torch.Tensor]], torch.optim
     run, seen, elapsed = AirfoilRun(), 0, 0.0
     with torch.no_grad():
         run.epochs.append(0.0), run.losses.append(float(_loss(X, y, w, b))), run.seconds.append(0.0)
+    # --8<-- [start:airfoil-loop]
     for epoch in range(num_epochs):
         perm = torch.randperm(len(X), generator=order)
         for start in range(0, len(X) - batch_size + 1, batch_size):  # full batches only, as d2l
@@ -83,5 +84,6 @@ def train_airfoil(make_optimizer: Callable[[Iterable[torch.Tensor]], torch.optim
                     run.epochs.append(epoch + (start + batch_size) / len(X))
                     run.losses.append(float(_loss(X, y, w, b)))
                     run.seconds.append(elapsed)
+    # --8<-- [end:airfoil-loop]
     run.weights, run.bias = w.detach().clone(), float(b.detach())
     return run
