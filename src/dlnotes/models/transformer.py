@@ -136,7 +136,8 @@ class Transformer(nn.Module):
         self.output = nn.Linear(c.num_hiddens, c.tgt_vocab)
 
     def _embed(self, embedding, tokens, offset=0):
-        # scale by sqrt(d): the embeddings start with variance ~1/d-ish values next to ±1 sinusoids
+        # × √d as in the paper and d2l; nn.Embedding starts at N(0, 1), so the scaled word vectors
+        # are about √d times longer than the ±1 sinusoids (10.7 measures what that does)
         return self.positions(embedding(tokens) * math.sqrt(self.config.num_hiddens), offset)  # (B, T, d)
 
     def encode(self, X, X_valid_len=None):
