@@ -6,7 +6,7 @@ import torch
 from dlnotes.models.alexnet import ALEXNET_CPU, ALEXNET_D2L, AlexNet
 from dlnotes.models.densenet import DENSENET_CPU, DENSENET_D2L, DenseNet
 from dlnotes.models.googlenet import GOOGLENET_CPU, GOOGLENET_D2L, GoogLeNet
-from dlnotes.models.lenet import lenet, lenet_bn, lenet_bn_scratch
+from dlnotes.models.lenet import lenet, lenet_bn, lenet_bn_scratch, lenet_relu
 from dlnotes.models.nin import NIN_CPU, NIN_D2L, NiN
 from dlnotes.models.resnet import RESNET18_CPU, RESNET18_D2L, ResNet
 from dlnotes.models.vgg import VGG, VGG_CPU, VGG_D2L
@@ -51,3 +51,12 @@ def test_lenet_bn_twins_agree_with_shared_weights():
 
 def test_lenet_output_shape():
     assert lenet()(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+
+
+def test_lenet_relu_differs_from_lenet_only_in_activation_and_pooling():
+    relu, sigmoid = lenet_relu(), lenet()
+    assert relu(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+    assert [p.shape for p in relu.parameters()] == [p.shape for p in sigmoid.parameters()]
+    kinds = {type(m) for m in relu}
+    assert torch.nn.ReLU in kinds and torch.nn.MaxPool2d in kinds
+    assert torch.nn.Sigmoid not in kinds and torch.nn.AvgPool2d not in kinds

@@ -1,6 +1,7 @@
 """LeNet-5 (LeCun et al., 1998) as in d2l §6.6, and its batch-normalised variant (d2l §7.5).
 
-LeNet keeps d2l's choices: sigmoid activations and average pooling. ``LeNetBNScratch`` uses the
+LeNet keeps d2l's choices: sigmoid activations and average pooling; :func:`lenet_relu` is the
+modernised variant d2l trains in §11.11 (ReLU and max pooling). ``LeNetBNScratch`` uses the
 hand-written :class:`dlnotes.layers.norm.BatchNorm`; ``LeNetBN`` is its twin with
 ``nn.BatchNorm1d``/``nn.BatchNorm2d``.
 
@@ -14,7 +15,7 @@ from torch import nn
 from ..layers.norm import BatchNorm
 from ._registry import register_model
 
-__all__ = ["lenet", "lenet_bn_scratch", "lenet_bn", "init_xavier"]
+__all__ = ["lenet", "lenet_relu", "lenet_bn_scratch", "lenet_bn", "init_xavier"]
 
 
 def init_xavier(module: nn.Module) -> None:
@@ -38,6 +39,23 @@ def lenet(num_classes: int = 10) -> nn.Sequential:
         nn.Linear(84, num_classes),
     )
 # --8<-- [end:lenet]
+
+
+# --8<-- [start:lenet-relu]
+@register_model("lenet-relu", input_shape=(2, 1, 28, 28), output_shape=(2, 10))
+def lenet_relu(num_classes: int = 10) -> nn.Sequential:
+    """LeNet with ReLU activations and 2×2 max pooling (d2l §11.11); same shapes as :func:`lenet`."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.ReLU(),  # (B, 6, 28, 28)
+        nn.MaxPool2d(kernel_size=2, stride=2),  # (B, 6, 14, 14)
+        nn.Conv2d(6, 16, kernel_size=5), nn.ReLU(),  # (B, 16, 10, 10)
+        nn.MaxPool2d(kernel_size=2, stride=2),  # (B, 16, 5, 5)
+        nn.Flatten(),  # (B, 400)
+        nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
+        nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, num_classes),
+    )
+# --8<-- [end:lenet-relu]
 
 
 def _lenet_bn(bn2d, bn1d, num_classes: int) -> nn.Sequential:
