@@ -423,17 +423,23 @@ def _trace_axes(n: int, separate: bool, ncols: int | None, figsize, panel: tuple
     if figsize is None:
         figsize = (panel[0] * ncols, panel[1] * nrows) if separate else panel
     fig = NotebookFigure(figsize=figsize, layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True).ravel()  # one set of limits
     for ax in axes[num_panels:]:
         fig.delaxes(ax)
     return fig, list(axes[:num_panels])
 
 
 def _finish_trace_axes(axes, traces, separate: bool, xlabel, ylabel, title):
+    ncols = axes[0].get_subplotspec().get_gridspec().ncols
     for i, ax in enumerate(axes):
-        ax.set_xlabel(xlabel)
-        if i == 0 or not separate:
+        if i + ncols >= len(axes):  # the bottom panel of its column
+            ax.set_xlabel(xlabel)
+        else:
+            ax.tick_params(labelbottom=False)
+        if i % ncols == 0:
             ax.set_ylabel(ylabel)
+        else:
+            ax.tick_params(labelleft=False)
         ax.grid(True, alpha=0.3)
     labels = list(traces)
     if separate:
@@ -452,7 +458,7 @@ def show_trace_2d(
     *,
     xlim=None,
     ylim=None,
-    levels: int | Sequence[float] = 15,
+    levels: int | Sequence[float] | None = None,
     optimum=None,
     separate: bool = False,
     ncols: int | None = None,
@@ -470,7 +476,8 @@ def show_trace_2d(
     ``traces`` is one trajectory or a dict label → trajectory; a trajectory is a sequence of
     points ``(x1, x2)`` (a list of pairs, an ``(n, 2)`` array or tensor). Each trajectory is one
     line with a marker at every iterate. ``xlim``/``ylim`` default to the bounds of all
-    trajectories (and ``optimum``, drawn as a star) widened by 10 %. ``separate=True`` gives
+    trajectories (and ``optimum``, drawn as a star) widened by 10 %. ``levels`` (a count or the
+    values) defaults to quantiles of ``f`` over the grid, so rings are spread over the picture. ``separate=True`` gives
     each trajectory its own panel (titled with its label) on the same axes limits; otherwise
     they share one panel with a legend.
     """
@@ -486,6 +493,8 @@ def show_trace_2d(
     (x0, x1), (y0, y1) = _bounds(points[:, 0], xlim, "xlim"), _bounds(points[:, 1], ylim, "ylim")
     g1, g2 = np.meshgrid(np.linspace(x0, x1, grid_points), np.linspace(y0, y1, grid_points))
     z = _evaluate(f, g1, g2)  # (grid_points, grid_points)
+    if levels is None:  # quantiles of f on the grid: rings evenly spread over the picture, not crowded at the rim
+        levels = np.unique(np.quantile(z, np.linspace(0.01, 0.97, 14) ** 1.5))
     fig, axes = _trace_axes(len(traces), separate, ncols, figsize, (3.2, 3.0) if separate else (4.5, 3.5))
     for i, (label, trace) in enumerate(traces.items()):
         ax = axes[i if separate else 0]
@@ -567,13 +576,14 @@ def show_surface(
     ylabel: str = "$x_2$",
     zlabel: str | None = None,
     title: str | None = None,
-    levels: int = 15,
+    levels: int = 12,
     figsize: tuple[float, float] = (7.5, 3.3),
 ) -> Figure:
     """A function of two variables seen twice: a 3-D surface (left) and its contour map (right).
 
     ``x`` has shape ``(n,)``, ``y`` ``(m,)`` and ``z`` ``(m, n)`` with ``z[i, j] = f(x[j], y[i])``,
-    the order ``torch.meshgrid(x, y, indexing="xy")`` gives. ``points`` maps a label to a point
+    the order ``torch.meshgrid(x, y, indexing="xy")`` gives; both panels colour low values dark
+    and high values yellow (viridis). ``points`` maps a label to a point
     ``(x, y)`` (a critical point, say); each is marked on both panels and named in the legend. The
     figure is displayed as PNG: a 3-D mesh as SVG would be large.
     """
@@ -593,8 +603,7 @@ def show_surface(
     if zlabel:
         ax3d.set_zlabel(zlabel)
     ax3d.view_init(elev=28, azim=-55)
-    contours = ax2d.contour(X, Y, z, levels=levels, cmap="viridis", linewidths=0.9)
-    ax2d.clabel(contours, fontsize=7, fmt="%.2g")
+    ax2d.contour(X, Y, z, levels=levels, cmap="viridis", linewidths=0.9)  # no clabel: it doubles the cost
     ax2d.set_xlabel(xlabel)
     ax2d.set_ylabel(ylabel)
     ax2d.set_aspect("equal", adjustable="box")
