@@ -8,7 +8,7 @@ dark schemes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -20,7 +20,7 @@ from matplotlib.patches import Rectangle
 from .history import History
 
 __all__ = ["NotebookFigure", "use_cjk_font", "plot", "plot_history", "show_images", "show_batch_positions",
-           "show_heatmaps"]
+           "show_heatmaps", "show_trace_1d", "show_trace_2d", "show_surface", "show_regions"]
 
 _CJK_FONT = "Noto Sans CJK SC"
 
@@ -349,13 +349,9 @@ def show_heatmaps(
 
 # --- optimisation trajectories (chapter 11) ---
 
-__all__ += ["show_trace_1d", "show_trace_2d"]
-
 
 def _trace_dict(traces, dim: int) -> dict[str, np.ndarray]:
     """``traces`` (one sequence, or a dict label → sequence) as float arrays ``(n,)`` or ``(n, 2)``."""
-    from collections.abc import Mapping
-
     items = list(traces.items()) if isinstance(traces, Mapping) else [("", traces)]
     if not items:
         raise ValueError("traces is an empty dict: give at least one trajectory")
@@ -551,8 +547,6 @@ def show_trace_1d(
 
 
 # --- landscapes and sets (chapter 11: 11.1, 11.2) ---
-
-__all__ += ["show_surface", "show_regions"]
 
 
 def _grid_arrays(x, y, z):

@@ -62,6 +62,13 @@ class PaddedCrossEntropy:
         return int((Y != self.pad_index).sum())
 
 
+def _check_decoding(src: Sequence[int], max_len: int) -> None:
+    if not src:
+        raise ValueError("the source sentence is empty")
+    if max_len <= 0:
+        raise ValueError(f"max_len must be positive, got {max_len}")
+
+
 # --8<-- [start:greedy]
 @torch.no_grad()
 def greedy_decode(model, src: Sequence[int], bos: int, eos: int, max_len: int) -> list[int]:
@@ -71,10 +78,7 @@ def greedy_decode(model, src: Sequence[int], bos: int, eos: int, max_len: int) -
     ``decode_step(Y_in, state, context) -> (logits, state)`` (:class:`dlnotes.models.seq2seq.Seq2Seq`).
     Returns the predicted indices without ``<eos>``; at most ``max_len`` of them.
     """
-    if not src:
-        raise ValueError("the source sentence is empty")
-    if max_len <= 0:
-        raise ValueError(f"max_len must be positive, got {max_len}")
+    _check_decoding(src, max_len)
     model.eval()
     device = next(model.parameters()).device
     X = torch.tensor([list(src)], device=device)  # (1, T)
@@ -96,10 +100,10 @@ def greedy_decode_batch(model, srcs: Sequence[Sequence[int]], bos: int, eos: int
     """:func:`greedy_decode` for many source sentences at once (padded with ``pad``, masked by their
     valid lengths): one ``decode_step`` per position for the whole batch instead of per sentence.
     Returns the same indices as decoding each sentence alone."""
-    if not srcs or any(not s for s in srcs):
-        raise ValueError("every source sentence must be non-empty")
-    if max_len <= 0:
-        raise ValueError(f"max_len must be positive, got {max_len}")
+    if not srcs:
+        raise ValueError("no source sentences to decode")
+    for src in srcs:
+        _check_decoding(src, max_len)
     model.eval()
     device = next(model.parameters()).device
     T = max(len(s) for s in srcs)
@@ -177,13 +181,6 @@ def _expand_rows(memory, n: int):
     if isinstance(memory, tuple):
         return tuple(_expand_rows(m, n) for m in memory)
     return memory.expand(n, *memory.shape[1:])  # (n, ...)
-
-
-def _check_decoding(src: Sequence[int], max_len: int) -> None:
-    if not src:
-        raise ValueError("the source sentence is empty")
-    if max_len <= 0:
-        raise ValueError(f"max_len must be positive, got {max_len}")
 
 
 # --8<-- [start:beam]
