@@ -42,3 +42,13 @@ def test_model_on_gpu_gives_same_output_as_on_cpu():
     gpu = try_gpu()
     assert gpu.type == "cuda" and "cuda" in device_name(gpu)
     torch.testing.assert_close(net.to(gpu)(X.to(gpu)).cpu(), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_describe_machine_names_the_cpu_threads_and_gpus():
+    from dlnotes.device import cpu_model, describe_machine
+
+    info = describe_machine()
+    assert info["CPU"] == cpu_model() and info["CPU"]
+    assert int(info["torch 线程数"]) == torch.get_num_threads()
+    assert int(info["可用核数"]) >= 1
+    assert (info["GPU"] == "无") == (not torch.cuda.is_available())

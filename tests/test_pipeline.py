@@ -226,7 +226,7 @@ def test_prose_only_rebuild_starts_no_kernel(minisite, tmp_path):
     finally:
         page_file.write_text(original)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "(0 run, 1 from cache" in result.stderr
+    assert "(0 run, 2 from cache" in result.stderr
     assert "改过" in (tmp_path / "site" / "executed" / "index.html").read_text()
 
 
@@ -327,14 +327,14 @@ def test_execute_filter_renders_other_pages_unexecuted_with_a_banner_and_ci_refu
     result = mkdocs_build(work / "src" / "mkdocs.yml", tmp_path / "site", empty_cache,
                           DLNOTES_EXECUTE="chapter_recurrent*")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "(0 run, 0 from cache, 1 not executed)" in result.stderr
+    assert "(0 run, 0 from cache, 2 not executed)" in result.stderr
     html = (tmp_path / "site" / "executed" / "index.html").read_text()
     assert "dlnotes-unexecuted" in html and "本页没有执行" in html
     assert not re.search(r"sum: -?\d", html) and "data:image/svg+xml" not in html
     # the page that is in the cache still comes from it
     cached = mkdocs_build(work / "src" / "mkdocs.yml", tmp_path / "site2", work / "cache",
                           DLNOTES_EXECUTE="chapter_recurrent*")
-    assert "(0 run, 1 from cache, 0 not executed)" in cached.stderr
+    assert "(0 run, 2 from cache, 0 not executed)" in cached.stderr
     refused = mkdocs_build(work / "src" / "mkdocs.yml", tmp_path / "site3", empty_cache,
                            DLNOTES_EXECUTE="chapter_recurrent*", CI="true")
     assert refused.returncode != 0 and "CI publishes executed pages only" in refused.stderr
@@ -342,7 +342,7 @@ def test_execute_filter_renders_other_pages_unexecuted_with_a_banner_and_ci_refu
 
 def test_first_build_shows_a_progress_bar_and_the_page_time_budget(minisite):
     _, result = minisite
-    assert "dlnotes: executing" in result.stderr and "1/1 页" in result.stderr
+    assert "dlnotes: executing" in result.stderr and "2/2 页" in result.stderr
     assert "page time" in result.stderr and "slowest: executed.md" in result.stderr
 
 
@@ -359,6 +359,127 @@ def test_run_page_shares_the_build_cache(minisite, tmp_path, monkeypatch):
                      requirements=ROOT / "requirements.txt", profile=settings.profile,
                      threads=settings.threads)
     assert plan.cache_hit  # the key run_page computes is the one the build stored
+
+
+# -- pages that measure the machine, and sharded builds -----------------------------------------
+
+def test_page_that_measures_the_machine_names_it_and_is_cached_under_its_tag(minisite):
+    from dlnotes_site.machine import machine_fingerprint, machine_tag
+
+    work, _ = minisite
+    measured = (work / "site" / "measured" / "index.html").read_text()
+    assert "测于 " + machine_fingerprint() in measured
+    assert "测于" not in (work / "site" / "executed" / "index.html").read_text()
+    tagged = list((work / "cache" / "executed").glob(f"*-m{machine_tag(machine_fingerprint())}.ipynb"))
+    assert len(tagged) == 1
+
+
+def test_another_machines_measurement_serves_only_a_build_that_may_not_execute(tmp_path):
+    from dlnotes_site.execute import plan_page
+
+    src = ROOT / "tests" / "fixtures" / "minisite" / "docs" / "measured.md"
+    cache = tmp_path / "executed"
+    cache.mkdir()
+    kwargs = dict(src_root=SRC, cache_dir=cache, requirements=ROOT / "requirements.txt",
+                  profile="cpu", threads=1)
+    plan = plan_page(src, **kwargs)
+    assert plan.alone and not plan.cache_hit and plan.cache_name.startswith(plan.key + "-m")
+    elsewhere = cache / f"{plan.key}-m000000000000.ipynb"
+    nbformat.write(plan.notebook, elsewhere)
+    assert not plan_page(src, **kwargs).cache_hit  # this machine re-measures
+    assert plan_page(src, any_machine=True, **kwargs).cached == elsewhere
+
+
+def test_alone_gate_never_lets_an_alone_page_overlap_another():
+    import itertools
+    import threading
+    import time
+
+    from dlnotes_site.schedule import AloneGate
+
+    gate, lock = AloneGate(), threading.Lock()
+    spans: list[tuple[str, float, float]] = []
+
+    def page(name: str, alone: bool) -> None:
+        with gate.hold(alone):
+            start = time.perf_counter()
+            time.sleep(0.02)
+            with lock:
+                spans.append((name, start, time.perf_counter()))
+
+    names = [(f"p{i}", i % 3 == 0) for i in range(12)]
+    threads = [threading.Thread(target=page, args=item) for item in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    alone = {n for n, a in names if a}
+    for name, start, end in spans:
+        if name in alone:
+            others = [(s, e) for n, s, e in spans if n != name]
+            assert all(e <= start or s >= end for s, e in others), name
+    # ordinary pages did share: some two of them overlapped
+    shared = sorted((s, e) for n, s, e in spans if n not in alone)
+    assert any(b[0] < a[1] for a, b in itertools.pairwise(shared))
+
+
+def test_split_balances_recorded_times_and_is_the_same_every_time():
+    from dlnotes_site.shards import split
+
+    times = {"a.md": 50, "b.md": 40, "c.md": 30, "d.md": 20, "e.md": 10}
+    shares = split(sorted(times) + ["new.md"], times, 2)
+    assert shares == split(sorted(times) + ["new.md"], times, 2)
+    assert sorted(p for share in shares for p in share) == sorted(times) + ["new.md"]
+    loads = [sum(times.get(p, 30) for p in share) for share in shares]  # new.md: the median
+    assert abs(loads[0] - loads[1]) <= 10
+    with pytest.raises(ValueError, match="at least 1"):
+        split(["a.md"], times, 0)
+
+
+_RUN_TIME = re.compile(r'(data-run-seconds="|用时 |"seconds": )[\d.]+')
+
+
+def _site_files(site: Path) -> dict[str, bytes]:
+    """Every file of a built site, with the pages' run times blanked (they differ by run)."""
+    out = {}
+    for path in sorted(site.rglob("*")):
+        if path.is_file() and path.suffix != ".gz":  # sitemap.xml.gz stores its own mtime
+            data = path.read_bytes()
+            if path.suffix in (".html", ".ipynb", ".json", ".md", ".xml"):
+                data = _RUN_TIME.sub(r"\g<1>…", data.decode()).encode()
+            out[str(path.relative_to(site))] = data
+    return out
+
+
+def test_sharded_build_with_merged_cache_equals_one_build(minisite, tmp_path):
+    work, _ = minisite
+    docs = work / "src" / "docs"
+
+    def shards(*args: str, cache: Path) -> subprocess.CompletedProcess:
+        env = dict(os.environ, DLNOTES_BUILD_CACHE=str(cache), DLNOTES_KERNEL_THREADS="1")
+        result = subprocess.run([sys.executable, "-m", "dlnotes_site.shards", "--docs", str(docs),
+                                 *args], capture_output=True, text=True, env=env, cwd=ROOT)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result
+
+    plan = tmp_path / "plan.json"
+    shards("plan", "--shards", "2", "--out", str(plan), cache=tmp_path / "none")
+    assert [len(s["pages"]) for s in json.loads(plan.read_text())["shards"]] == [1, 1]
+    for i in range(2):  # each shard on its own "runner": an empty cache of its own
+        ran = shards("run", "--plan", str(plan), "--shard", str(i), "--out",
+                     str(tmp_path / f"share-{i}"), cache=tmp_path / f"runner-{i}")
+        assert "1 executed" in ran.stderr
+    merged = tmp_path / "merged"
+    shards("merge", str(tmp_path / "share-0"), str(tmp_path / "share-1"), "--into", str(merged),
+           cache=merged)
+    result = mkdocs_build(work / "src" / "mkdocs.yml", tmp_path / "site", merged,
+                          DLNOTES_EXECUTE="none", DLNOTES_KERNEL_THREADS="1", CI="true")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "(0 run, 2 from cache, 0 not executed)" in result.stderr
+    one_build, sharded = _site_files(work / "site"), _site_files(tmp_path / "site")
+    assert sorted(one_build) == sorted(sharded)
+    differ = [name for name in one_build if one_build[name] != sharded[name]]
+    assert not differ, differ
 
 
 # -- what an addition re-runs (the build's own cache keys over every real page) ----------------

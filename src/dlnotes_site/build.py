@@ -17,6 +17,7 @@ For every executed page (a jupytext ``.md`` that mkdocs-jupyter wrapped as a not
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import posixpath
@@ -55,6 +56,7 @@ from .pages import (
 from .progress import PageProgress
 from .prose import render_prose, to_render_notebook
 from .runvalues import UnknownRunValueError, fill_run_values
+from .schedule import AloneGate
 from .settings import EXECUTE_VAR, build_settings
 from .stash import Stash
 
@@ -70,6 +72,7 @@ class PageRecord:
     run_seconds: float
     cache_hit: bool
     executed: bool = True  # False: rendered without outputs (DLNOTES_EXECUTE left it out)
+    machine: str | None = None  # where a page that measures the machine was measured
     toc_tokens: list = field(default_factory=list)
     title: str | None = None
     results: list = field(default_factory=list)
@@ -131,20 +134,26 @@ class NotebookBuild:
             requirements=self.root / "requirements.txt",
             profile=self.profile,
             threads=self.settings.threads,
+            any_machine=not self.settings.may_execute(file.src_path),
         )
 
-    def _process(self, file, plan: PagePlan, progress: PageProgress) -> PageRecord:
+    def _process(self, file, plan: PagePlan, progress: PageProgress,
+                 gate: AloneGate) -> PageRecord:
         label = f"docs/{file.src_path}"
+        may_execute = self.settings.may_execute(file.src_path)
+        runs = not plan.cache_hit and may_execute
         try:
-            executed = run_plan(
-                plan,
-                cache_dir=self.cache_root / "executed",
-                profile=self.profile,
-                timeout=self.settings.timeout,
-                label=label,
-                threads=self.settings.threads,
-                may_execute=self.settings.may_execute(file.src_path),
-            )
+            # a page that measures the machine runs with no other kernel beside it
+            with gate.hold(plan.alone) if runs else contextlib.nullcontext():
+                executed = run_plan(
+                    plan,
+                    cache_dir=self.cache_root / "executed",
+                    profile=self.profile,
+                    timeout=self.settings.timeout,
+                    label=label,
+                    threads=self.settings.threads,
+                    may_execute=may_execute,
+                )
         except PageExecutionError as err:
             raise PluginError(f"executing {err}") from err
         if not executed.cache_hit and executed.executed:
@@ -181,6 +190,7 @@ class NotebookBuild:
             run_seconds=executed.run_seconds,
             cache_hit=executed.cache_hit,
             executed=executed.executed,
+            machine=executed.machine,
             toc_tokens=prose.toc_tokens,
             title=prose.title,
             results=results,
@@ -203,10 +213,12 @@ class NotebookBuild:
         # a progress bar (pages done/total, ETA) when pages have to run: the first build takes
         # minutes; log lines go through the bar so they do not tear it
         progress = PageProgress([f.src_path for f in to_run], self.cache_root / "timings.json")
+        gate = AloneGate()
         with logging_redirect_tqdm(loggers=[logging.getLogger("mkdocs")]), progress, \
                 ThreadPoolExecutor(max_workers=self.settings.jobs) as pool:
-            order = progress.order(list(by_path))
-            records = pool.map(lambda p: self._process(by_path[p], plans[p], progress), order)
+            order = progress.order(list(by_path), alone={p for p in by_path if plans[p].alone})
+            records = pool.map(lambda p: self._process(by_path[p], plans[p], progress, gate),
+                               order)
             for record in records:
                 self.pages[record.src_path] = record
         self._log_summary(time.perf_counter() - start)
@@ -277,7 +289,8 @@ class NotebookBuild:
             if record.title:
                 page.title = record.title
             href = record.download.name
-            bar = info_bar(self.profile, record.run_seconds, href) if record.executed \
+            bar = info_bar(self.profile, record.run_seconds, href, record.machine) \
+                if record.executed \
                 else unexecuted_banner(self.settings.execute or ())
             html = bar + _rewrite_md_links(clean_notebook_html(html), page, files)
         html = _link_source_titles(html, self.source_url)

@@ -2,7 +2,8 @@
 
 The cache key of a page covers everything its outputs can depend on: the source of its code cells
 (and their tags), the dlnotes modules it imports (transitively, see :mod:`.pages`), the pinned
-requirements, the build profile and the Python version. Prose is not part of the key: a prose-only
+requirements, the build profile and the Python version; a page that measures the machine
+(:mod:`.machine`) is also tied to the machine that ran it. Prose is not part of the key: a prose-only
 edit reuses the cached outputs without starting a kernel (:func:`merge_outputs`).
 
 Errors are never cached or published: a cell that raises, or runs past the per-cell timeout, raises
@@ -25,6 +26,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from .machine import machine_fingerprint, machine_tag, measures_machine
 from .pages import (
     RAISES_TAG,
     file_digest,
@@ -63,6 +65,7 @@ class ExecutedPage:
     seconds: float  # wall time of this call
     run_seconds: float  # wall time of the execution that produced the outputs
     executed: bool = True  # False: not in the cache and not allowed to run (no outputs)
+    machine: str | None = None  # the machine the outputs were measured on (machine-bound pages)
 
 
 @dataclass
@@ -73,10 +76,17 @@ class PagePlan:
     notebook: nbformat.NotebookNode  # the page as read, no outputs
     key: str
     cached: Path | None  # the cache file, if the page's outputs are there
+    machine: str | None = None  # this machine's fingerprint, if the page measures the machine
+    cache_name: str = ""  # the file name its outputs are stored under (default: f"{key}.ipynb")
 
     @property
     def cache_hit(self) -> bool:
         return self.cached is not None
+
+    @property
+    def alone(self) -> bool:
+        """Whether the page must run with no other kernel beside it (it measures the machine)."""
+        return self.machine is not None
 
 
 def _code_cells(nb):
@@ -127,7 +137,8 @@ def merge_outputs(current, executed):
     for cell, done in zip(code_now, code_done, strict=True):
         cell.outputs = done.outputs
         cell.execution_count = done.execution_count
-    merged.metadata["dlnotes"] = executed.metadata.get("dlnotes", {})
+    merged.metadata["dlnotes"] = {**current.metadata.get("dlnotes", {}),
+                                  **executed.metadata.get("dlnotes", {})}
     return merged
 
 
@@ -189,13 +200,29 @@ def plan_page(
     requirements: Path | None = None,
     profile: str = "cpu",
     threads: int = 0,
+    any_machine: bool = False,
 ) -> PagePlan:
-    """Read ``page``, compute its cache key and look it up (fast: no kernel)."""
+    """Read ``page``, compute its cache key and look it up (fast: no kernel).
+
+    A page that measures the machine is stored as ``<key>-m<machine tag>.ipynb`` and found only
+    under this machine's tag, unless ``any_machine`` (a build that may not execute the page, such
+    as the merge of a sharded build): then the newest entry from any machine will do, and the
+    page names the machine it was measured on.
+    """
     nb = read_page(page)
     key = cache_key(nb, src_root=src_root, requirements=requirements, profile=profile,
                     threads=threads)
-    cached = cache_dir / f"{key}.ipynb" if cache_dir is not None else None
-    return PagePlan(page, nb, key, cached if cached is not None and cached.is_file() else None)
+    machine = machine_fingerprint() if measures_machine(nb) else None
+    name = f"{key}-m{machine_tag(machine)}.ipynb" if machine else f"{key}.ipynb"
+    cached = None
+    if cache_dir is not None:
+        if (cache_dir / name).is_file():
+            cached = cache_dir / name
+        elif machine and any_machine:
+            measured_elsewhere = sorted(cache_dir.glob(f"{key}-m*.ipynb"),
+                                        key=lambda p: p.stat().st_mtime)
+            cached = measured_elsewhere[-1] if measured_elsewhere else None
+    return PagePlan(page, nb, key, cached, machine, name)
 
 
 def run_plan(
@@ -216,20 +243,26 @@ def run_plan(
         executed = nbformat.read(plan.cached, as_version=4)
         merged = merge_outputs(nb, executed)
         run_seconds = merged.metadata["dlnotes"].get("seconds", 0.0)
-        return ExecutedPage(merged, True, time.perf_counter() - start, run_seconds)
+        return ExecutedPage(merged, True, time.perf_counter() - start, run_seconds,
+                            machine=merged.metadata["dlnotes"].get("machine"))
     if not may_execute:
         return ExecutedPage(copy.deepcopy(nb), False, time.perf_counter() - start, 0.0, False)
     label = label or str(plan.page)
     executed = copy.deepcopy(nb)
     run_seconds = _run(executed, plan.page, label, timeout, profile, threads)
-    executed.metadata["dlnotes"] = {"profile": profile, "seconds": round(run_seconds, 1)}
+    build_info = {"profile": profile, "seconds": round(run_seconds, 1)}
+    if plan.machine:
+        build_info["machine"] = plan.machine
+    # the page's own front-matter flags stay; the build's facts are added beside them
+    executed.metadata["dlnotes"] = {**nb.metadata.get("dlnotes", {}), **build_info}
     if cache_dir is not None:
-        cached = cache_dir / f"{plan.key}.ipynb"
+        cached = cache_dir / (plan.cache_name or f"{plan.key}.ipynb")
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.{id(plan)}.tmp")
         nbformat.write(executed, tmp)
         os.replace(tmp, cached)
-    return ExecutedPage(merge_outputs(nb, executed), False, time.perf_counter() - start, run_seconds)
+    return ExecutedPage(merge_outputs(nb, executed), False, time.perf_counter() - start, run_seconds,
+                        machine=plan.machine)
 
 
 def execute_page(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import escape
 
 __all__ = ["clean_notebook_html", "info_bar", "unexecuted_banner"]
 
@@ -54,12 +55,16 @@ def clean_notebook_html(html: str) -> str:
     return html
 
 
-def info_bar(profile: str, run_seconds: float, notebook_href: str) -> str:
-    """The line at the top of every executed page: profile, run time, download link."""
+def info_bar(profile: str, run_seconds: float, notebook_href: str,
+             machine: str | None = None) -> str:
+    """The line at the top of every executed page: profile, run time, download link, and for a
+    page that measures the machine, the machine its numbers were measured on."""
+    measured_on = f" · 测于 {escape(machine)}" if machine else ""
     return (
         f'<div class="dlnotes-info" data-profile="{profile}" data-run-seconds="{run_seconds:.1f}" '
         'data-search-exclude="1">'
-        f'<span>本页代码在构建时执行 · profile <code>{profile}</code> · 用时 {run_seconds:.1f} s</span>'
+        f'<span>本页代码在构建时执行 · profile <code>{profile}</code> · 用时 {run_seconds:.1f} s'
+        f'{measured_on}</span>'
         f'<a class="md-button dlnotes-download" href="{notebook_href}" download '
         'title="下载执行后的 Jupyter 笔记本">下载 .ipynb</a>'
         "</div>"

@@ -43,10 +43,11 @@ class PageProgress:
         )
         self.bar.set_postfix_str(f"0/{self.total_pages} 页", refresh=False)
 
-    def order(self, src_paths: list[str]) -> list[str]:
-        """``src_paths`` with the pages to run first, longest expected first."""
+    def order(self, src_paths: list[str], alone: set[str] = frozenset()) -> list[str]:
+        """``src_paths`` with the pages to run first: those that must run ``alone`` (one after
+        the other, while no other kernel runs), then the rest longest expected first."""
         runs = sorted((p for p in src_paths if p in self.expected),
-                      key=lambda p: -self.expected[p])
+                      key=lambda p: (p not in alone, -self.expected[p]))
         return runs + [p for p in src_paths if p not in self.expected]
 
     def done(self, src_path: str, seconds: float) -> None:

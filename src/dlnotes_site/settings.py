@@ -10,7 +10,8 @@ build (profile, threads per kernel) and the two share one cache.
 | ``DLNOTES_BUILD_CACHE`` | the cache folder | ``<project>/.cache/dlnotes`` |
 | ``DLNOTES_CELL_TIMEOUT`` | seconds per cell | 600 |
 | ``DLNOTES_BUILD_JOBS`` | pages executed in parallel | ``min(2, cores)`` |
-| ``DLNOTES_EXECUTE`` | comma-separated globs of pages that may execute (``chapter_recurrent*``); the others come from the cache or render unexecuted with a banner | every page |
+| ``DLNOTES_KERNEL_THREADS`` | CPU threads per kernel (part of every cache key: the jobs of a sharded build set it so that their keys agree whatever cores each runner has) | ``cores // jobs`` |
+| ``DLNOTES_EXECUTE`` | comma-separated globs of pages that may execute (``chapter_recurrent*``); the others come from the cache or render unexecuted with a banner; ``none`` executes nothing (the merge of a sharded build) | every page |
 """
 
 from __future__ import annotations
@@ -60,9 +61,10 @@ def build_settings(root: Path) -> BuildSettings:
         # on two cores two single-threaded kernels beat one two-threaded kernel (kernel start
         # and imports overlap, and small-batch ops scale poorly across threads)
         jobs = max(1, int(os.environ.get("DLNOTES_BUILD_JOBS", min(2, cores))))
+        threads = max(1, int(os.environ.get("DLNOTES_KERNEL_THREADS") or max(1, cores // jobs)))
     except ValueError as err:
-        raise ValueError(f"DLNOTES_CELL_TIMEOUT and DLNOTES_BUILD_JOBS must be integers: {err}") \
-            from err
+        raise ValueError("DLNOTES_CELL_TIMEOUT, DLNOTES_BUILD_JOBS and DLNOTES_KERNEL_THREADS "
+                         f"must be integers: {err}") from err
     raw = os.environ.get(EXECUTE_VAR, "").strip()
     execute = tuple(p.strip() for p in raw.split(",") if p.strip()) if raw else None
-    return BuildSettings(profile, cache_root, timeout, jobs, max(1, cores // jobs), execute)
+    return BuildSettings(profile, cache_root, timeout, jobs, threads, execute)
