@@ -179,19 +179,58 @@ def test_every_training_target_is_met(built_site):
 PAGE_SECONDS_CEILING = float(os.environ.get("DLNOTES_PAGE_SECONDS_CEILING", 120))
 
 
-def test_every_page_runs_within_the_time_ceiling(built_site):
+def page_times(site: Path) -> dict[str, float]:
+    """Each executed page's run time, as its info bar states it."""
     times = {}
     for md in EXECUTED:
-        html = page_html(built_site, md).read_text(encoding="utf-8")
+        html = page_html(site, md).read_text(encoding="utf-8")
         found = re.search(r'data-run-seconds="([0-9.]+)"', html)
         assert found, f"{md}: no run time in the info bar"
         times[md.relative_to(DOCS).as_posix()] = float(found.group(1))
+    return times
+
+
+def test_every_page_runs_within_the_time_ceiling(built_site):
+    times = page_times(built_site)
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     ranked = dict(sorted(times.items(), key=lambda kv: -kv[1]))
     (artifacts / "page-times.json").write_text(json.dumps(ranked, indent=2, ensure_ascii=False))
     slow = {page: t for page, t in ranked.items() if t > PAGE_SECONDS_CEILING}
     assert not slow, f"pages over {PAGE_SECONDS_CEILING:.0f} s: {slow}"
+
+
+# Each chapter's share of the page-time budget (CONTRIBUTING.md, "Build budget"), measured on two
+# cores; like the page ceiling, the test allows machines a quarter more before it fails.
+CHAPTER_SHARES = {
+    ("chapter_preliminaries", "chapter_linear-networks", "chapter_multilayer-perceptrons",
+     "chapter_deep-learning-computation", "chapter_convolutional-neural-networks",
+     "chapter_convolutional-modern"): 600,
+    ("chapter_recurrent-neural-networks", "chapter_recurrent-modern"): 360,
+    ("chapter_attention-mechanisms",): 240,
+    ("chapter_optimization",): 180,
+    ("chapter_computational-performance",): 240,
+}
+CHAPTER_SLACK = 1.25
+
+
+def test_every_chapter_stays_within_its_share_of_the_budget(built_site):
+    times = page_times(built_site)
+    over = {}
+    for chapters, share in CHAPTER_SHARES.items():
+        spent = sum(t for page, t in times.items() if page.split("/")[0] in chapters)
+        if spent > share * CHAPTER_SLACK:
+            over[" + ".join(chapters)] = f"{spent:.0f} s > {share} s × {CHAPTER_SLACK}"
+    assert not over, over
+
+
+def test_pages_that_measure_the_machine_name_it(built_site):
+    measuring = [md for md in EXECUTED if "measures_machine: true" in md.read_text(encoding="utf-8")]
+    assert len(measuring) >= 7
+    for md in measuring:
+        html = page_html(built_site, md).read_text(encoding="utf-8")
+        bar = re.search(r'<div class="dlnotes-info".*?</div>', html, re.S)
+        assert bar and "测于" in bar.group(0), f"{md}: the info bar does not name the machine"
 
 
 def test_results_board_links_every_reporting_page(built_site):
