@@ -523,9 +523,9 @@ def _train(config: DPConfig, init_state: dict, data: DPData, rank: int, world_si
     losses, correct, step_end, comm, tests, snapshots = [], [], [], 0.0, [], {}
     start = time.perf_counter()
     for t, idx in enumerate(data.order):
-        local = torch.from_numpy(idx[rank * b:(rank + 1) * b])  # this replica's share of the batch
-        xb, yb = _layout(X[local].to(device), config), y[local].to(device)
         # --8<-- [start:dp-step]
+        local = torch.from_numpy(idx[rank * b:(rank + 1) * b])  # this replica's share of the batch
+        xb, yb = _layout(X[local].to(device), config), y[local].to(device)  # (b, 1, 28, 28), (b,)
         for p in params:
             p.grad = None
         y_hat = model(xb)  # (b, classes): only this replica's b = B / k examples
