@@ -468,10 +468,12 @@ class DPRun:
     """One run: per-epoch history, per-step loss on the global batch, final parameters, speed.
 
     ``state`` is rank 0's ``state_dict`` (NumPy); ``replica_gap`` the largest difference between
-    any rank's parameters and rank 0's (0 when the replicas stayed in step);
+    any rank's parameters and rank 0's (0 when the replicas stayed in step; batch-norm running
+    statistics are local to each rank and not compared);
     ``examples_per_sec`` counts every step but the first (warm-up); ``comm_seconds`` is the
     time spent in the hand-written all-reduce (scratch mode; it includes waiting for the slower rank);
-    ``snapshots`` maps a step (``DPConfig.snapshots``) to rank 0's ``state_dict`` after it.
+    ``snapshots`` maps a step (``DPConfig.snapshots``) to rank 0's ``state_dict`` after it;
+    ``parameter_names`` says which entries of a ``state_dict`` are parameters (the rest are buffers).
     """
 
     history: History
@@ -482,12 +484,21 @@ class DPRun:
     replica_gap: float
     world_size: int
     snapshots: dict[int, dict[str, np.ndarray]]
+    parameter_names: tuple[str, ...]
 
     def max_difference(self, other: DPRun, step: int | None = None) -> float:
-        """Largest absolute difference between the two runs' parameters (after ``step``, default the end)."""
+        """Largest absolute difference between the two runs' parameters (after ``step``, default the end).
+
+        Buffers (batch-norm running statistics, counters) are left out.
+        """
         mine = self.state if step is None else self.snapshots[step]
         theirs = other.state if step is None else other.snapshots[step]
-        return max(float(np.abs(mine[k].astype(np.float64) - theirs[k]).max(initial=0.0)) for k in mine)
+        return max(float(np.abs(mine[k].astype(np.float64) - theirs[k]).max(initial=0.0))
+                   for k in self.parameter_names)
+
+    def parameter_scale(self) -> float:
+        """The largest absolute parameter value at the end: the yardstick for :meth:`max_difference`."""
+        return max(float(np.abs(self.state[k]).max(initial=0.0)) for k in self.parameter_names)
 
 
 def _layout(X: torch.Tensor, config: DPConfig) -> torch.Tensor:
@@ -506,15 +517,21 @@ def _evaluate(net: nn.Module, X: np.ndarray, y: np.ndarray, config: DPConfig, de
     return correct, len(y)
 
 
-def _train(config: DPConfig, init_state: dict, data: DPData, rank: int, world_size: int) -> dict:
+def _train(config: DPConfig, init_state: dict, data: DPData, rank: int, world_size: int,
+           device: torch.device | None = None) -> dict:
     """The training loop of one replica (``world_size == 1`` and no process group: plain training)."""
-    device = _device() if world_size > 1 or dist.is_initialized() else torch.device("cpu")
+    device = _device() if dist.is_initialized() else torch.device(device or "cpu")
     net = config.model()
     net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in init_state.items()})
     net = net.to(device, memory_format=torch.channels_last if config.channels_last else torch.contiguous_format)
+    # --8<-- [start:ddp]
     model = net
     if config.mode == "ddp" and dist.is_initialized():
-        model = nn.parallel.DistributedDataParallel(net)  # broadcasts rank 0's parameters once
+        # copies rank 0's parameters and buffers to every rank, then hooks every gradient: during
+        # backward, each ~25 MB bucket of finished gradients is all-reduced (and divided by k)
+        # while the earlier layers are still being differentiated
+        model = nn.parallel.DistributedDataParallel(net)
+    # --8<-- [end:ddp]
     params = [p for p in net.parameters() if p.requires_grad]
     velocities = [torch.zeros_like(p) for p in params]
     X, y = torch.from_numpy(data.X), torch.from_numpy(data.y)
@@ -554,7 +571,8 @@ def _train(config: DPConfig, init_state: dict, data: DPData, rank: int, world_si
             step_end = [s + pause for s in step_end]
     state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
     return {"losses": np.array(losses), "correct": np.array(correct), "comm": comm, "tests": tests,
-            "step_end": np.array(step_end) - start, "snapshots": snapshots, "state": state}
+            "step_end": np.array(step_end) - start, "snapshots": snapshots, "state": state,
+            "parameter_names": tuple(name for name, _ in net.named_parameters())}
 
 
 def _combine(parts: list[dict], config: DPConfig, data: DPData, world_size: int) -> DPRun:
@@ -575,9 +593,10 @@ def _combine(parts: list[dict], config: DPConfig, data: DPData, world_size: int)
         records.append(record)
     steady = (len(losses) - 1) * B / (step_end[-1] - step_end[0]) if len(losses) > 1 else B / step_end[0]
     gap = max((float(np.abs(p["state"][k].astype(np.float64) - parts[0]["state"][k]).max(initial=0.0))
-               for p in parts[1:] for k in p["state"]), default=0.0)
+               for p in parts[1:] for k in p["parameter_names"]), default=0.0)  # buffers may differ
     return DPRun(History(records), losses, parts[0]["state"], float(steady),
-                 float(parts[0]["comm"]), gap, world_size, parts[0]["snapshots"])
+                 float(parts[0]["comm"]), gap, world_size, parts[0]["snapshots"],
+                 parts[0]["parameter_names"])
 
 
 def _check_run(config: DPConfig, data: DPData, world_size: int) -> None:
@@ -631,16 +650,17 @@ def train_data_parallel(configs: DPConfig | Sequence[DPConfig], world_size: int,
     return runs[0] if single else runs
 
 
-def train_single_process(config: DPConfig, init, data: DPData) -> DPRun:
+def train_single_process(config: DPConfig, init, data: DPData, device=None) -> DPRun:
     """The reference: the same steps on the whole batch, in this process, without any process group.
 
-    Runs with ``config.threads`` intra-op threads and restores the caller's count afterwards.
+    Runs on ``device`` (default the CPU) with ``config.threads`` intra-op threads and restores the
+    caller's thread count afterwards.
     """
     _check_run(config, data, 1)
     threads = torch.get_num_threads()
     torch.set_num_threads(config.threads)
     try:
-        part = _to_plain(_train(config, _state_of(init), data, 0, 1))
+        part = _to_plain(_train(config, _state_of(init), data, 0, 1, device))
     finally:
         torch.set_num_threads(threads)
     return _combine([part], config, data, 1)
