@@ -325,11 +325,11 @@ def _timing_worker(rank: int, world_size: int, sizes: list[int], methods: list[s
         allreduce, seconds = ALLREDUCE_METHODS[name], []
         for n in sizes:
             tensor = torch.ones(n, device=_device())
-            number = max(1, min(20, 2**20 // n))  # the same on every rank: collectives must match
+            calls = max(repeat, min(50, 2**22 // n))  # the same on every rank: collectives must match
             allreduce(tensor)  # warm-up (connections, buffers)
             dist.barrier()
-            runs = timeit.repeat(lambda t=tensor, f=allreduce: f(t), number=number, repeat=repeat)
-            seconds.append(float(np.median(runs)) / number)
+            runs = timeit.repeat(lambda t=tensor, f=allreduce: f(t), number=1, repeat=calls)
+            seconds.append(float(np.median(runs)))  # per call; the median shrugs off a rare stall
         out[name] = np.array(seconds)
     return out
 
@@ -339,8 +339,9 @@ def allreduce_timings(sizes: Sequence[int], world_size: int = 2,
                       backend: str = "gloo") -> dict[str, np.ndarray]:
     """Seconds per all-reduce of ``n`` float32 numbers, for each ``n`` in ``sizes`` and each method.
 
-    Timed with ``timeit.repeat`` on every rank (a fixed number of calls, the same everywhere,
-    as collectives must match up); rank 0's median over ``repeat`` runs is returned.
+    Each call is timed alone with ``timeit.repeat`` on every rank (at least ``repeat`` calls, up
+    to 50 for short messages; a number fixed in advance and the same everywhere, as collectives
+    must match up); rank 0's median is returned.
     Shapes: ``{method: (len(sizes),)}``.
     """
     sizes = [int(n) for n in sizes]
