@@ -19,6 +19,7 @@ import functools
 import hashlib
 import os
 import platform
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -38,13 +39,12 @@ def measures_machine(nb) -> bool:
 
 
 def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
+    # the same source as dlnotes.device.cpu_model, which the build does not import (it imports
+    # torch, a second of every warm build)
+    cpuinfo = Path("/proc/cpuinfo")
+    text = cpuinfo.read_text(encoding="utf-8") if cpuinfo.is_file() else ""
+    found = re.search(r"^model name\s*:\s*(.+)$", text, flags=re.M)
+    return found[1].strip() if found else platform.processor() or platform.machine() or "unknown CPU"
 
 
 def _gpus() -> list[str]:
