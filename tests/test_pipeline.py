@@ -138,6 +138,21 @@ def test_expected_error_must_raise_and_shows_one_line(tmp_path):
         run(bad, None)
 
 
+def test_kernels_talk_over_unix_sockets_in_a_private_folder_not_tcp(tmp_path):
+    path = page(tmp_path, """
+        ```python
+        import json, os, stat
+        from ipykernel.connect import get_connection_file
+        info = json.load(open(get_connection_file()))
+        folder = os.path.dirname(info["ip"])
+        print(info["transport"], oct(stat.S_IMODE(os.stat(folder).st_mode)))
+        ```
+        """)
+    result = run(path, None)
+    text = result.notebook.cells[-1].outputs[0]["text"]
+    assert text.split() == ["ipc", "0o700"]
+
+
 # -- one build of the fixture site --------------------------------------------------------------
 
 def mkdocs_build(config: Path, site: Path, cache: Path, **env_vars) -> subprocess.CompletedProcess:
@@ -338,6 +353,12 @@ def test_execute_filter_renders_other_pages_unexecuted_with_a_banner_and_ci_refu
     refused = mkdocs_build(work / "src" / "mkdocs.yml", tmp_path / "site3", empty_cache,
                            DLNOTES_EXECUTE="chapter_recurrent*", CI="true")
     assert refused.returncode != 0 and "CI publishes executed pages only" in refused.stderr
+
+
+def test_a_clean_build_prints_no_warning(minisite):
+    _, result = minisite
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line]
+    assert not warnings, warnings
 
 
 def test_first_build_shows_a_progress_bar_and_the_page_time_budget(minisite):

@@ -13,11 +13,14 @@ raise; its output is reduced to the error's last line.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import os
 import platform
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from traitlets.config import Config
 
 from .machine import machine_fingerprint, machine_tag, measures_machine
 from .pages import (
@@ -148,21 +152,31 @@ def _shorten_expected_error(cell) -> None:
             output.traceback = [f"{output.ename}: {output.evalue}"]
 
 
+@contextlib.contextmanager
+def _removed_after(folder: str):
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _run(nb, page: Path, label: str, timeout: int, profile: str, threads: int) -> float:
     env = dict(os.environ, DLNOTES_PROFILE=profile, PYTHONHASHSEED="0")
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    # The kernel talks to us over Unix sockets in a private folder (mkdtemp: mode 0700), not over
+    # localhost TCP ports that any local process could reach (#17)
+    sockets = tempfile.mkdtemp(prefix="dlnotes-kernel-")
     client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
         allow_errors=False,
         resources={"metadata": {"path": str(page.parent)}},
+        config=Config({"KernelManager": {"transport": "ipc",
+                                         "ip": os.path.join(sockets, "kernel")}}),
         extra_arguments=[
-            # the kernel's warnings (one "running over TCP" line per kernel) would tear the
-            # progress bar; errors still show, and a failing cell is reported by nbclient
-            "--IPKernelApp.log_level=ERROR",
             "--InlineBackend.figure_formats=svg",
             "--InlineBackend.rc={'figure.dpi': 96, 'svg.hashsalt': 'dlnotes'}",
             "--InlineBackend.print_figure_kwargs="
@@ -170,7 +184,7 @@ def _run(nb, page: Path, label: str, timeout: int, profile: str, threads: int) -
         ],
     )
     start = time.perf_counter()
-    with client.setup_kernel(env=env, cwd=str(page.parent)):
+    with _removed_after(sockets), client.setup_kernel(env=env, cwd=str(page.parent)):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
