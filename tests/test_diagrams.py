@@ -77,3 +77,19 @@ def test_draws_from_a_thread_that_runs_an_asyncio_loop(renderer):
     thread.start()
     thread.join()
     assert "<svg" in result.get("html", "")
+
+
+@needs_browser
+def test_two_fresh_browsers_draw_the_same_svg(tmp_path):
+    """Shapes drawn with rough.js (the stadium below) jitter at random unless seeded."""
+    if not (MERMAID / "dist" / "mermaid.min.js").is_file():
+        pytest.skip("node_modules missing: run npm ci")
+    block = ('<pre class="mermaid"><code>flowchart LR\n  Q(["查询"]) --&gt; K["键"]</code></pre>')
+    drawn = []
+    for _ in range(2):  # no cache file: each renderer draws in its own browser
+        renderer = MermaidRenderer(MERMAID, None)
+        try:
+            drawn.append(renderer.render(block, "docs/x.md"))
+        finally:
+            renderer.close()
+    assert drawn[0] == drawn[1] and "<svg" in drawn[0]

@@ -47,6 +47,9 @@ MERMAID_CONFIG = {
     "theme": "default",
     "fontFamily": FONT_FAMILY,
     "flowchart": {"htmlLabels": True, "padding": 12},
+    # some node shapes are drawn with rough.js, which jitters its curves at random: a fixed seed
+    # draws the same SVG on every build (found comparing a sharded build with a single one)
+    "handDrawnSeed": 1,
 }
 
 _RENDER_JS = """async ({id, source, config}) => {
