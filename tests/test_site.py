@@ -277,3 +277,9 @@ def test_search_index_has_no_rendered_formulas_or_outputs(built_site):
     text = " ".join(re.sub(r"<pre>.*?</pre>", " ", d["text"], flags=re.S) for d in pages)
     for debris in ("katex", "mathbf", "\\frac", "data:image", "s in total", "下载 .ipynb"):
         assert debris not in text, debris
+
+
+def test_the_whole_build_prints_no_warning(built_site):
+    log = (ROOT / "test-artifacts" / "build.log").read_text(encoding="utf-8")
+    warnings = [line for line in log.splitlines() if "WARNING" in line]
+    assert not warnings, warnings[:10]
