@@ -17,9 +17,25 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-__all__ = ["PageProgress"]
+__all__ = ["PageProgress", "read_timings", "expected_seconds"]
 
 _UNKNOWN_SECONDS = 30.0
+
+
+def read_timings(file: Path) -> dict[str, float]:
+    """The page times a build recorded in ``file`` (``timings.json``); none if it is missing."""
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def expected_seconds(pages: list[str], timings: dict[str, float]) -> dict[str, float]:
+    """Each page's recorded time; a page never timed counts as the median of the others
+    (30 s when none is known)."""
+    known = [timings[p] for p in pages if p in timings]
+    default = statistics.median(known) if known else _UNKNOWN_SECONDS
+    return {p: timings.get(p, default) for p in pages}
 
 
 class PageProgress:
@@ -27,13 +43,9 @@ class PageProgress:
 
     def __init__(self, to_run: list[str], timings_file: Path):
         self.file = timings_file
-        try:
-            self.timings: dict[str, float] = json.loads(timings_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.timings = {}
-        known = [self.timings[p] for p in to_run if p in self.timings]
-        default = statistics.median(known) if known else _UNKNOWN_SECONDS
-        self.expected = {p: max(1.0, self.timings.get(p, default)) for p in to_run}
+        self.timings = read_timings(timings_file)
+        self.expected = {p: max(1.0, t)
+                         for p, t in expected_seconds(to_run, self.timings).items()}
         self.total_pages, self.pages_done = len(to_run), 0
         self._lock = threading.Lock()
         self.bar = tqdm(

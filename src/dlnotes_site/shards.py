@@ -24,33 +24,24 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .execute import PageExecutionError, plan_page, run_plan
 from .pages import is_notebook_page
-from .progress import PageProgress
+from .progress import PageProgress, expected_seconds, read_timings
 from .schedule import AloneGate
 from .settings import build_settings
 
-__all__ = ["notebook_pages", "expected_seconds", "split", "run_shard", "merge_caches"]
+__all__ = ["notebook_pages", "split", "run_shard", "merge_caches"]
 
 ROOT = Path(__file__).resolve().parents[2]
-_UNKNOWN_SECONDS = 30.0
 
 
 def notebook_pages(docs: Path) -> list[str]:
     """The executed pages under ``docs``, as paths relative to it, sorted."""
     return sorted(str(p.relative_to(docs)) for p in docs.rglob("*.md") if is_notebook_page(p))
-
-
-def expected_seconds(pages: list[str], seconds: dict[str, float]) -> dict[str, float]:
-    """Each page's recorded time; a page never timed counts as the median of the others."""
-    known = [seconds[p] for p in pages if p in seconds]
-    default = statistics.median(known) if known else _UNKNOWN_SECONDS
-    return {p: seconds.get(p, default) for p in pages}
 
 
 def split(pages: list[str], seconds: dict[str, float], shards: int) -> list[list[str]]:
@@ -66,13 +57,6 @@ def split(pages: list[str], seconds: dict[str, float], shards: int) -> list[list
         out[i].append(page)
         loads[i] += expected[page]
     return [sorted(share) for share in out]
-
-
-def _read_timings(cache_root: Path) -> dict[str, float]:
-    try:
-        return json.loads((cache_root / "timings.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
 
 
 def run_shard(pages: list[str], docs: Path, out: Path | None = None) -> int:
@@ -105,7 +89,7 @@ def run_shard(pages: list[str], docs: Path, out: Path | None = None) -> int:
         for page in pages:
             cached = executed_dir / plans[page].cache_name
             shutil.copy2(cached, out / "executed" / cached.name)
-        timings = _read_timings(settings.cache_root)
+        timings = read_timings(settings.cache_root / "timings.json")
         (out / "timings.json").write_text(
             json.dumps({p: timings[p] for p in pages if p in timings}, indent=1, sort_keys=True),
             encoding="utf-8")
@@ -116,7 +100,7 @@ def merge_caches(shares: list[Path], into: Path) -> int:
     """Copy the executed pages and timings of every share into the cache folder ``into``.
     Returns the number of executed pages copied."""
     (into / "executed").mkdir(parents=True, exist_ok=True)
-    timings = _read_timings(into)
+    timings = read_timings(into / "timings.json")
     copied = 0
     for share in shares:
         if not (share / "executed").is_dir():
@@ -124,7 +108,7 @@ def merge_caches(shares: list[Path], into: Path) -> int:
         for entry in sorted((share / "executed").glob("*.ipynb")):
             shutil.copy2(entry, into / "executed" / entry.name)
             copied += 1
-        timings.update(_read_timings(share))
+        timings.update(read_timings(share / "timings.json"))
     (into / "timings.json").write_text(json.dumps(timings, indent=1, sort_keys=True),
                                        encoding="utf-8")
     return copied
@@ -150,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "plan":
             pages = notebook_pages(docs)
-            timings = _read_timings(build_settings(ROOT).cache_root)
+            timings = read_timings(build_settings(ROOT).cache_root / "timings.json")
             expected = expected_seconds(pages, timings)
             plan = {"shards": [{"pages": share,
                                 "expected_seconds": round(sum(expected[p] for p in share))}
