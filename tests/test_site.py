@@ -210,6 +210,7 @@ CHAPTER_SHARES = {
     ("chapter_attention-mechanisms",): 240,
     ("chapter_optimization",): 180,
     ("chapter_computational-performance",): 240,
+    ("chapter_computer-vision",): 360,
 }
 CHAPTER_SLACK = 1.25
 

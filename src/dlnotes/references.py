@@ -50,6 +50,16 @@ METRICS: dict[str, MetricSpec] = {
     "flops": _spec("FLOPs/图像", None, ",.0f"),
     "lr": _spec("lr", None, ".3g"),
     "grad_norm": _spec("梯度范数", None, ".3g"),
+    # chapter 13 (computer vision)
+    "valid_acc": _spec("valid acc", True, ".3f"),
+    "train_class_err": _spec("train 类别错误率", False, ".2e"),
+    "train_bbox_mae": _spec("train 边界框 MAE", False, ".2e"),
+    "test_class_err": _spec("held-out 类别错误率", False, ".2e"),
+    "test_bbox_mae": _spec("held-out 边界框 MAE", False, ".2e"),
+    "ap50": _spec("AP@0.5", True, ".3f"),
+    "pixel_acc": _spec("像素准确率", True, ".3f"),
+    "miou": _spec("mIoU", True, ".3f"),
+    "log_loss": _spec("log-loss", False, ".3f"),
 }
 
 
@@ -361,6 +371,13 @@ REFERENCES: dict[str, Reference] = {r.key: r for r in [
          # (gloo), ResNet-18 at 1/8 width on 28 px, He init, SGD momentum 0.9 lr 0.05, bs 128, 12,288 images,
          # 1 epoch; measured 0.815 (the hand-written all-reduce of 12.5 gives the same parameters bit for bit)
          {"test_acc": None}, "—", Target(_acc, ">=", 0.78)),
+    # --- 13.1 图像增广 (image-augmentation.md) ---
+    # --- 13.2 微调 (fine-tuning.md) ---
+    # --- 13.7 单发多框检测（SSD） (ssd.md) ---
+    # --- 13.11 全卷积网络 (fcn.md) ---
+    # --- 13.12 风格迁移 (neural-style.md) ---
+    # --- 13.13 实战 Kaggle 比赛：图像分类 (CIFAR-10) (kaggle-cifar10.md) ---
+    # --- 13.14 实战Kaggle比赛：狗的品种识别（ImageNet Dogs） (kaggle-dog.md) ---
 ]}
 
 
