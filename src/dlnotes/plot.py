@@ -20,7 +20,8 @@ from matplotlib.patches import Rectangle
 from .history import History
 
 __all__ = ["NotebookFigure", "use_cjk_font", "plot", "plot_history", "show_images", "show_batch_positions",
-           "show_heatmaps", "show_trace_1d", "show_trace_2d", "show_surface", "show_regions"]
+           "show_heatmaps", "show_trace_1d", "show_trace_2d", "show_surface", "show_regions",
+           "show_bboxes"]
 
 _CJK_FONT = "Noto Sans CJK SC"
 
@@ -668,3 +669,37 @@ def show_regions(
         if ylabel and i == 0:
             ax.set_ylabel(ylabel)
     return fig
+
+
+_BBOX_COLOURS = ("tab:blue", "tab:green", "tab:red", "tab:purple", "tab:cyan")
+
+
+def show_bboxes(axes, bboxes, labels=None, colors=None):
+    """Draw corner boxes ``(x1, y1, x2, y2)`` (in the axes' pixel coordinates) on ``axes``.
+
+    ``bboxes`` is ``(n, 4)`` (tensor, array or list); ``labels`` one string per box (drawn in a
+    filled tag at the box's top-left corner); ``colors`` one colour or a list that is cycled
+    (default: five distinct colours). Returns ``axes``. Typical use: ``fig = show_images([img],
+    1, 1, scale=4)`` then ``show_bboxes(fig.axes[0], boxes * scale)`` and show ``fig``.
+    """
+    boxes = bboxes.detach().cpu().numpy() if hasattr(bboxes, "detach") else np.asarray(bboxes, dtype=float)
+    if boxes.size == 0:
+        boxes = boxes.reshape(0, 4)
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"bboxes must be (n, 4) corner boxes, got shape {boxes.shape}")
+    if labels is not None and isinstance(labels, str):
+        labels = [labels]
+    if labels is not None and len(labels) != len(boxes):
+        raise ValueError(f"labels needs one string per box ({len(boxes)}), got {len(labels)}")
+    if colors is None:
+        colors = _BBOX_COLOURS
+    elif isinstance(colors, str):
+        colors = [colors]
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
+        colour = colors[i % len(colors)]
+        axes.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor=colour, linewidth=2))
+        if labels is not None and labels[i]:
+            text_colour = "black" if colour in ("w", "white") else "white"
+            axes.text(x1, y1, labels[i], va="center", ha="center", fontsize=8, color=text_colour,
+                      bbox={"facecolor": colour, "linewidth": 0, "pad": 1.5})
+    return axes
