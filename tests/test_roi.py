@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlnotes.layers.roi import roi_align, roi_pool
+from dlnotes.layers.roi import roi_align, roi_pool, roi_pool_bins
 
 
 def _session(node, inputs, opset: int):
@@ -62,6 +62,15 @@ def test_roi_pool_d2l_example():
     rois = torch.tensor([[0, 0, 0, 20, 20], [0, 0, 10, 30, 30]], dtype=torch.float32)
     out = roi_pool(X, rois, output_size=(2, 2), spatial_scale=0.1)
     torch.testing.assert_close(out, torch.tensor([[[[5.0, 6.0], [9.0, 10.0]]], [[[9.0, 11.0], [13.0, 15.0]]]]))
+
+
+def test_roi_pool_bins_overlap_when_the_box_does_not_divide():
+    bins = roi_pool_bins([0, 0, 20, 20], 2, 0.1, (4, 4))  # 3x3 feature pixels into 2x2 bins
+    assert bins == [[(0, 2, 0, 2), (0, 2, 1, 3)], [(1, 3, 0, 2), (1, 3, 1, 3)]]
+    outside = roi_pool_bins([0, 0, 7, 3], (1, 2), 1.0, (2, 4))  # box wider and taller than the map
+    assert outside == [[(0, 2, 0, 4), (0, 2, 4, 4)]]  # the right bin is empty (0 in roi_pool)
+    x = torch.ones(1, 1, 2, 4)
+    torch.testing.assert_close(roi_pool(x, torch.tensor([[0.0, 0, 0, 7, 3]]), (1, 2)), torch.tensor([[[[1.0, 0.0]]]]))
 
 
 @pytest.mark.parametrize("output_size, spatial_scale", [((2, 2), 1.0), ((3, 4), 0.5), ((7, 7), 1 / 16)])

@@ -20,7 +20,7 @@ import math
 
 import torch
 
-__all__ = ["roi_pool", "roi_align"]
+__all__ = ["roi_pool", "roi_pool_bins", "roi_align"]
 
 
 def _check(features: torch.Tensor, rois: torch.Tensor, output_size) -> tuple[int, int]:
@@ -58,15 +58,27 @@ def _bin_edges(size: int, bins: int, start: int, limit: int) -> list[tuple[int, 
 
 
 # --8<-- [start:roi-pool]
-def roi_pool(features: torch.Tensor, rois: torch.Tensor, output_size, spatial_scale: float = 1.0) -> torch.Tensor:
-    r"""RoI max pooling (Fast R-CNN).
+def roi_pool_bins(box, output_size, spatial_scale: float, feature_size) -> list[list[tuple[int, int, int, int]]]:
+    r"""The bins of :func:`roi_pool` for one box ``[x1, y1, x2, y2]`` on a map of ``feature_size``
+    ``(H, W)``: ``bins[i][j] = (r0, r1, c0, c1)``, rows ``r0:r1`` and columns ``c0:c1`` (may be empty).
 
     The box is scaled and rounded to feature pixels, $x_1' = \operatorname{round}(s x_1)$, …, so it
-    covers $h = y_2' - y_1' + 1$ rows and $w = x_2' - x_1' + 1$ columns. Output cell $(i, j)$ of an
-    $(h_o, w_o)$ grid is the maximum over rows
-    $\lfloor i h / h_o \rfloor \le r < \lceil (i + 1) h / h_o \rceil$ and columns
-    $\lfloor j w / w_o \rfloor \le c < \lceil (j + 1) w / w_o \rceil$ (offset by $y_1'$, $x_1'$
-    and clipped to the map); a bin entirely outside the map gives 0.
+    covers $h = y_2' - y_1' + 1$ rows and $w = x_2' - x_1' + 1$ columns; bin $(i, j)$ of an
+    $(h_o, w_o)$ grid spans rows $\lfloor i h / h_o \rfloor \le r < \lceil (i + 1) h / h_o \rceil$
+    and columns $\lfloor j w / w_o \rfloor \le c < \lceil (j + 1) w / w_o \rceil$, offset by
+    $y_1'$, $x_1'$ and clipped to the map. Bins overlap when $h$ is not a multiple of $h_o$.
+    """
+    out_h, out_w = (output_size, output_size) if isinstance(output_size, int) else output_size
+    H, W = feature_size
+    x1, y1, x2, y2 = (_round_half_away(float(v) * spatial_scale) for v in box)
+    h, w = max(y2 - y1 + 1, 1), max(x2 - x1 + 1, 1)
+    rows, cols = _bin_edges(h, out_h, y1, H), _bin_edges(w, out_w, x1, W)
+    return [[(r0, r1, c0, c1) for c0, c1 in cols] for r0, r1 in rows]
+
+
+def roi_pool(features: torch.Tensor, rois: torch.Tensor, output_size, spatial_scale: float = 1.0) -> torch.Tensor:
+    """RoI max pooling (Fast R-CNN): the maximum of each bin of :func:`roi_pool_bins`, 0 for an
+    empty bin (a part of the box outside the map).
 
     Shapes: ``features`` ``(N, C, H, W)``, ``rois`` ``(K, 5)`` → ``(K, C, h_o, w_o)``.
     Twin: ``torchvision.ops.roi_pool``.
@@ -75,17 +87,10 @@ def roi_pool(features: torch.Tensor, rois: torch.Tensor, output_size, spatial_sc
     _, C, H, W = features.shape
     outputs = []
     for roi in rois.tolist():
-        b = int(roi[0])
-        x1, y1, x2, y2 = (_round_half_away(v * spatial_scale) for v in roi[1:])
-        h, w = max(y2 - y1 + 1, 1), max(x2 - x1 + 1, 1)
-        rows, cols = _bin_edges(h, out_h, y1, H), _bin_edges(w, out_w, x1, W)
-        cells = []
-        for r0, r1 in rows:
-            for c0, c1 in cols:
-                if r1 <= r0 or c1 <= c0:
-                    cells.append(features.new_zeros(C))
-                else:
-                    cells.append(features[b, :, r0:r1, c0:c1].amax(dim=(1, 2)))  # (C,)
+        fmap = features[int(roi[0])]                                   # (C, H, W)
+        cells = [fmap[:, r0:r1, c0:c1].amax(dim=(1, 2)) if r1 > r0 and c1 > c0 else fmap.new_zeros(C)
+                 for row in roi_pool_bins(roi[1:], (out_h, out_w), spatial_scale, (H, W))
+                 for r0, r1, c0, c1 in row]                            # h_o * w_o tensors (C,)
         outputs.append(torch.stack(cells, dim=1).reshape(C, out_h, out_w))   # (C, h_o, w_o)
     if not outputs:
         return features.new_zeros(0, C, out_h, out_w)
