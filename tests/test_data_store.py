@@ -149,8 +149,7 @@ def test_every_mirror_file_is_declared_once_and_matches_its_checksum():
     declared = {f.name: f for f in declared_files()}
     mirrored = {p.relative_to(mirror).as_posix() for p in mirror.rglob("*")
                 if p.is_file() and p.name != "README.md"
-                and p.relative_to(mirror).parts[0] not in ("kaggle_cifar10_tiny",
-                                                           "minilm-l6", "mobilenetv2-style")}
+                and p.relative_to(mirror).parts[0] not in ("minilm-l6", "mobilenetv2-style")}
     assert mirrored <= set(declared), f"undeclared mirror files: {sorted(mirrored - set(declared))}"
     for name, spec in declared.items():
         if (mirror / name).is_file():
