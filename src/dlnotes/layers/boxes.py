@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 __all__ = [
@@ -128,12 +129,18 @@ def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
         check_boxes(b, name)
         if b.dim() != 2:
             raise ValueError(f"{name} must be (num_boxes, 4), got {tuple(b.shape)}")
-    area1, area2 = box_area(boxes1), box_area(boxes2)          # (N,), (M,)
-    top_left = torch.maximum(boxes1[:, None, :2], boxes2[None, :, :2])      # (N, M, 2)
-    bottom_right = torch.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])  # (N, M, 2)
-    wh = (bottom_right - top_left).clamp(min=0)                 # (N, M, 2), 0 where disjoint
-    inter = wh[..., 0] * wh[..., 1]                             # (N, M)
-    union = area1[:, None] + area2[None, :] - inter             # (N, M)
+    return _pairwise_iou(boxes1, boxes2)
+
+
+def _pairwise_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
+    """IoU of already checked boxes: ``(..., N, 4)`` and ``(..., M, 4)`` → ``(..., N, M)``."""
+    area1 = (boxes1[..., 2] - boxes1[..., 0]) * (boxes1[..., 3] - boxes1[..., 1])       # (..., N)
+    area2 = (boxes2[..., 2] - boxes2[..., 0]) * (boxes2[..., 3] - boxes2[..., 1])       # (..., M)
+    top_left = torch.maximum(boxes1[..., :, None, :2], boxes2[..., None, :, :2])      # (..., N, M, 2)
+    bottom_right = torch.minimum(boxes1[..., :, None, 2:], boxes2[..., None, :, 2:])  # (..., N, M, 2)
+    wh = (bottom_right - top_left).clamp(min=0)                 # (..., N, M, 2), 0 where disjoint
+    inter = wh[..., 0] * wh[..., 1]                             # (..., N, M)
+    union = area1[..., :, None] + area2[..., None, :] - inter   # (..., N, M)
     return torch.where(union > 0, inter / union.clamp(min=torch.finfo(union.dtype).tiny), 0.0)
 # --8<-- [end:iou]
 
@@ -192,22 +199,28 @@ def assign_anchor_to_bbox(ground_truth: torch.Tensor, anchors: torch.Tensor,
     """
     check_boxes(ground_truth, "ground_truth", allow_empty=False)
     iou = box_iou(anchors, ground_truth)                           # (A, G)
-    num_anchors, num_gt = iou.shape
-    assigned = torch.full((num_anchors,), -1, dtype=torch.long, device=anchors.device)
+    return _assign(iou[None], iou_threshold)[0]                   # (A,)
+
+
+def _assign(iou: torch.Tensor, iou_threshold: float) -> torch.Tensor:
+    """The two steps on a batch of IoU matrices ``(B, A, G)`` (entries < 0 never match) → ``(B, A)``."""
+    batch, num_anchors, num_gt = iou.shape
+    assigned = torch.full((batch, num_anchors), -1, dtype=torch.long, device=iou.device)
     if num_gt == 0:
         return assigned
-    best_iou, best_box = iou.max(dim=1)                            # (A,), (A,)
+    best_iou, best_box = iou.max(dim=2)                            # (B, A), (B, A)
     step1 = best_iou >= iou_threshold
     assigned[step1] = best_box[step1]
     remaining = iou.clone()
-    for _ in range(num_gt):
-        flat = int(torch.argmax(remaining))                        # first maximum, row-major
-        i, j = divmod(flat, num_gt)
-        if remaining[i, j] <= 0:
+    for _ in range(num_gt):                                        # step 2, all images at once
+        value, flat = remaining.reshape(batch, -1).max(dim=1)      # first maximum, row-major
+        b = torch.nonzero(value > 0)[:, 0]                         # images that still have a match
+        if b.numel() == 0:
             break
-        assigned[i] = j
-        remaining[i, :] = -1
-        remaining[:, j] = -1
+        i, j = flat[b] // num_gt, flat[b] % num_gt
+        assigned[b, i] = j
+        remaining[b, i, :] = -1                                    # delete row i ...
+        remaining[b, :, j] = -1                                    # ... and column j
     return assigned
 # --8<-- [end:assign]
 
@@ -222,14 +235,14 @@ def offset_boxes(anchors: torch.Tensor, assigned: torch.Tensor, eps: float = 1e-
     $$\Big(\frac{x_b - x_a}{0.1\, w_a},\ \frac{y_b - y_a}{0.1\, h_a},\
       \frac{\log(\epsilon + w_b / w_a)}{0.2},\ \frac{\log(\epsilon + h_b / h_a)}{0.2}\Big).$$
 
-    Shapes: ``anchors`` ``(A, 4)``, ``assigned`` ``(A, 4)`` corner boxes → ``(A, 4)``.
+    Shapes: ``anchors`` ``(..., A, 4)``, ``assigned`` ``(..., A, 4)`` corner boxes → ``(..., A, 4)``.
     """
     if anchors.shape != assigned.shape:
         raise ValueError(f"anchors {tuple(anchors.shape)} and assigned boxes {tuple(assigned.shape)} differ in shape")
     a, b = box_corner_to_center(anchors), box_corner_to_center(assigned)
-    xy = 10 * (b[:, :2] - a[:, :2]) / a[:, 2:]
-    wh = 5 * torch.log(eps + b[:, 2:] / a[:, 2:])
-    return torch.cat((xy, wh), dim=1)                              # (A, 4)
+    xy = 10 * (b[..., :2] - a[..., :2]) / a[..., 2:]
+    wh = 5 * torch.log(eps + b[..., 2:] / a[..., 2:])
+    return torch.cat((xy, wh), dim=-1)                             # (..., A, 4)
 
 
 def offset_inverse(anchors: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
@@ -254,9 +267,10 @@ def multibox_target(anchors: torch.Tensor, labels: torch.Tensor, iou_threshold: 
     """Training targets for every anchor of every image (d2l's ``multibox_target``).
 
     ``labels[b, g] = (class, x1, y1, x2, y2)`` in normalised coordinates; rows with class ``-1``
-    are padding (images with fewer boxes) and are ignored. An anchor matched by
+    are padding (images with fewer boxes) and are ignored. An anchor matched by the rule of
     :func:`assign_anchor_to_bbox` gets class ``class + 1`` and the offsets of
     :func:`offset_boxes`; the others are background (class 0) with offsets 0 and mask 0.
+    The whole batch is matched at once.
 
     Shapes: ``anchors`` ``(1, A, 4)``, ``labels`` ``(B, G, 5)`` →
     ``bbox_offset`` ``(B, A * 4)``, ``bbox_mask`` ``(B, A * 4)`` (1 for the four numbers of a
@@ -266,47 +280,56 @@ def multibox_target(anchors: torch.Tensor, labels: torch.Tensor, iou_threshold: 
         raise ValueError(f"anchors must be (1, num_anchors, 4), got {tuple(anchors.shape)}")
     if labels.dim() != 3 or labels.shape[-1] != 5:
         raise ValueError(f"labels must be (batch, num_boxes, 5) rows [class, x1, y1, x2, y2], got {tuple(labels.shape)}")
-    anchors = anchors[0]
+    anchors = anchors[0]                                           # (A, 4)
     check_boxes(anchors, "anchors")
-    offsets, masks, classes = [], [], []
-    for label in labels:                                           # label: (G, 5)
-        label = label[label[:, 0] >= 0]                            # drop padding rows
-        gt = label[:, 1:]
-        assigned = assign_anchor_to_bbox(gt, anchors, iou_threshold)   # (A,)
-        matched = assigned >= 0
-        cls = torch.zeros(len(anchors), dtype=torch.long, device=anchors.device)
-        cls[matched] = label[assigned[matched], 0].long() + 1
-        boxes = anchors.clone()                                    # unmatched: dummy target = itself
-        boxes[matched] = gt[assigned[matched]].to(anchors.dtype)
-        mask = matched.to(anchors.dtype)[:, None].expand(-1, 4)    # (A, 4)
-        offsets.append((offset_boxes(anchors, boxes) * mask).reshape(-1))
-        masks.append(mask.reshape(-1))
-        classes.append(cls)
-    return torch.stack(offsets), torch.stack(masks), torch.stack(classes)
+    real = labels[..., 0] >= 0                                     # (B, G), False on padding rows
+    check_boxes(labels[..., 1:][real], "ground-truth boxes in labels", allow_empty=False)
+    gt = torch.where(real[..., None], labels[..., 1:], 0.0).to(anchors.dtype)     # (B, G, 4)
+    iou = _pairwise_iou(anchors, gt).masked_fill(~real[:, None, :], -1.0)           # (B, A, G)
+    assigned = _assign(iou, iou_threshold)                         # (B, A), -1 = background
+    matched = assigned >= 0
+    index = assigned.clamp(min=0)                                  # (B, A), any box for the others
+    classes = torch.gather(labels[..., 0], 1, index).long() + 1    # (B, A)
+    classes = torch.where(matched, classes, 0)
+    targets = torch.gather(gt, 1, index[..., None].expand(-1, -1, 4))             # (B, A, 4)
+    targets = torch.where(matched[..., None], targets, anchors)    # unmatched: dummy target = itself
+    mask = matched[..., None].expand(-1, -1, 4).to(anchors.dtype)  # (B, A, 4)
+    offsets = offset_boxes(anchors.expand_as(targets), targets) * mask
+    return offsets.reshape(len(labels), -1), mask.reshape(len(labels), -1), classes
 # --8<-- [end:target]
 
 
 # --8<-- [start:nms]
 def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
-    """Non-maximum suppression: repeatedly keep the highest-scoring box left and drop every
-    remaining box whose IoU with it is above ``iou_threshold``.
+    """Non-maximum suppression: go through the boxes by descending score; keep a box unless a box
+    kept before it overlaps it with IoU above ``iou_threshold``.
 
     Shapes: ``boxes`` ``(N, 4)`` corner boxes, ``scores`` ``(N,)`` → kept indices ``(K,)`` long,
     by descending score. Twin: ``torchvision.ops.nms`` (and ONNX ``NonMaxSuppression``).
+    The loop is sequential by nature (a box's fate depends on the boxes kept before it), so it
+    runs on NumPy arrays: indexing a tensor element by element costs microseconds per box, and a
+    detector has thousands of boxes.
     """
     check_boxes(boxes, "boxes")
     if boxes.dim() != 2 or scores.shape != boxes.shape[:1]:
         raise ValueError(f"expected boxes (N, 4) and scores (N,), got {tuple(boxes.shape)} and {tuple(scores.shape)}")
     order = torch.argsort(scores, descending=True, stable=True)
+    x1, y1, x2, y2 = boxes[order].detach().cpu().numpy().T        # each (N,), best first
+    area = (x2 - x1) * (y2 - y1)
+    suppressed = np.zeros(len(area), dtype=bool)
     keep = []
-    while order.numel() > 0:
-        best = order[0]
-        keep.append(best)
-        if order.numel() == 1:
-            break
-        iou = box_iou(boxes[best][None], boxes[order[1:]])[0]      # (remaining,)
-        order = order[1:][iou <= iou_threshold]
-    return torch.stack(keep) if keep else torch.zeros(0, dtype=torch.long, device=boxes.device)
+    for i in range(len(area)):
+        if suppressed[i]:
+            continue
+        keep.append(i)                                             # no kept box covers it
+        rest = slice(i + 1, None)                                  # the lower-ranked boxes
+        w = np.clip(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0, None)
+        h = np.clip(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0, None)
+        inter = w * h
+        union = area[i] + area[rest] - inter
+        iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        suppressed[rest] |= iou > iou_threshold
+    return order[torch.tensor(keep, dtype=torch.long, device=boxes.device)]
 # --8<-- [end:nms]
 
 
