@@ -94,6 +94,7 @@ def layer_name(tensor_name: str) -> str:
     return parts[1]
 
 
+# --8<-- [start:dequantize]
 def _dequantize(inits: dict, producer: dict, name: str) -> np.ndarray:
     """The float value of a ``DequantizeLinear`` output (per-channel along axis 0)."""
     node = producer[name]
@@ -103,6 +104,7 @@ def _dequantize(inits: dict, producer: dict, name: str) -> np.ndarray:
     shape = (-1,) + (1,) * (q.ndim - 1)  # broadcast the per-channel scale over (C_out, ...)
     return ((q.astype(np.float64) - zero.astype(np.float64).reshape(shape))
             * scale.astype(np.float64).reshape(shape)).astype(np.float32)
+# --8<-- [end:dequantize]
 
 
 @lru_cache(maxsize=1)

@@ -196,17 +196,22 @@ class MobileNetV2(nn.Module):
 
     @torch.no_grad()
     def init_weights(self) -> None:
-        """He initialisation (fan-out, as torchvision's MobileNetV2), zero biases.
+        """He initialisation (fan-in), zero biases: keeps the signal's scale with no batch norm.
 
-        Every projection is scaled by 0.5 so that, with no batch norm, the residual sum does not
-        grow block after block.
+        A convolution followed by ReLU6 gets ``std = sqrt(2 / fan_in)``, a linear one (projection,
+        style head) ``std = sqrt(1 / fan_in)``; a projection that feeds a residual add is halved
+        so that the sum does not grow block after block.
         """
         for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-                nn.init.zeros_(module.bias)
+            if isinstance(module, ConvAct):
+                gain = "relu" if module.relu6 else "linear"
+                nn.init.kaiming_normal_(module.conv.weight, mode="fan_in", nonlinearity=gain)
+                nn.init.zeros_(module.conv.bias)
+        if self.embedding is not None:
+            nn.init.kaiming_normal_(self.embedding.weight, mode="fan_in", nonlinearity="linear")
+            nn.init.zeros_(self.embedding.bias)
         for layer in self.layers.values():
-            if isinstance(layer, InvertedResidual):
+            if isinstance(layer, InvertedResidual) and layer.use_residual:
                 layer.project.conv.weight.mul_(0.5)
 
 
