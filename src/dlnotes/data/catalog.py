@@ -17,7 +17,6 @@ _NLTK = "https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/corp
 _D2L_ZH = "https://raw.githubusercontent.com/d2l-ai/d2l-zh/592fbef84a684e752393edbf267c07dbc53e082b/data/"
 
 PENDING: tuple[DataFile, ...] = (
-    DataFile("mnist-10k/mnist10k.npz", None, "04e6cdbec44c5ac31024dd929cb962f021dd4e26"),
     DataFile("fr-en-small.txt", _D2L_ZH + "fr-en-small.txt",
              "4192ace3405b0b6a2f9761eb6c19494b1f8a9761"),
     DataFile("ptb.zip", _D2L + "ptb.zip", "319d85e578af0cdc590547f26231e4e31cdf1e42"),
