@@ -23,7 +23,7 @@ def test_tiny_sample_has_100_labelled_images_and_one_test_image(tiny):
 def test_reorganize_splits_every_class_and_keeps_every_image(tiny):
     labels = K.read_csv_labels(tiny / "trainLabels.csv")
     counts = K.reorganize(tiny, labels, valid_ratio=0.1)
-    # the smallest class has fewer than 10 images: max(1, floor(n_min · 0.1)) = 1 per class
+    # the sample has 10 images per class: max(1, floor(10 · 0.1)) = 1 per class
     assert counts == {"train": 90, "valid": 10, "train_valid": 100, "test": 1}
     root = tiny / "train_valid_test"
     for cls in K.CIFAR10_CLASSES:
