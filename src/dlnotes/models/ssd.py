@@ -27,7 +27,8 @@ from torch import nn
 from ..layers.boxes import multibox_prior
 from ._registry import register_model
 
-__all__ = ["SSDConfig", "TinySSD", "down_sample_blk", "SSD_SIZES", "SSD_RATIOS"]
+__all__ = ["SSDConfig", "TinySSD", "downsample_block", "class_head", "box_head", "per_anchor",
+           "SSD_SIZES", "SSD_RATIOS"]
 
 # d2l's anchor scales: stage k uses sizes (s_k, sqrt(s_k s_{k+1})), s_k from 0.2 to 0.88
 SSD_SIZES = ((0.2, 0.272), (0.37, 0.447), (0.54, 0.619), (0.71, 0.79), (0.88, 0.961))
@@ -35,30 +36,31 @@ SSD_RATIOS = ((1, 2, 0.5),) * 5
 
 
 # --8<-- [start:blocks]
-def down_sample_blk(in_channels: int, out_channels: int) -> nn.Sequential:
-    """Two (3×3 conv, batch norm, ReLU) then 2×2 max pooling: ``(B, c, h, w) -> (B, c', h/2, w/2)``."""
-    layers: list[nn.Module] = []
-    for _ in range(2):
-        layers += [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1),
-                   nn.BatchNorm2d(out_channels), nn.ReLU()]
-        in_channels = out_channels
-    layers.append(nn.MaxPool2d(2))
-    return nn.Sequential(*layers)
+def conv_bn_relu(in_channels: int, out_channels: int) -> list[nn.Module]:
+    """3×3 convolution (same size), batch norm, ReLU."""
+    return [nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.BatchNorm2d(out_channels), nn.ReLU()]
 
 
-def cls_predictor(in_channels: int, num_anchors: int, num_classes: int) -> nn.Conv2d:
-    """Per pixel, ``num_anchors × (num_classes + 1)`` class scores (class 0 is background)."""
-    return nn.Conv2d(in_channels, num_anchors * (num_classes + 1), kernel_size=3, padding=1)
+def downsample_block(in_channels: int, out_channels: int) -> nn.Sequential:
+    """``(B, c, h, w) -> (B, c', h/2, w/2)``: two conv-BN-ReLU, then 2×2 max pooling."""
+    return nn.Sequential(*conv_bn_relu(in_channels, out_channels),
+                         *conv_bn_relu(out_channels, out_channels), nn.MaxPool2d(2))
 
 
-def bbox_predictor(in_channels: int, num_anchors: int) -> nn.Conv2d:
-    """Per pixel, ``num_anchors × 4`` offsets."""
-    return nn.Conv2d(in_channels, num_anchors * 4, kernel_size=3, padding=1)
+def class_head(in_channels: int, anchors_per_pixel: int, num_classes: int) -> nn.Conv2d:
+    """Per pixel, ``anchors_per_pixel × (num_classes + 1)`` scores (class 0 is background)."""
+    return nn.Conv2d(in_channels, anchors_per_pixel * (num_classes + 1), 3, padding=1)
 
 
-def flatten_pred(pred: torch.Tensor) -> torch.Tensor:
-    """``(B, a·k, h, w) -> (B, h·w·a·k)``: channels last, so each pixel's anchors stay together."""
-    return pred.permute(0, 2, 3, 1).flatten(start_dim=1)
+def box_head(in_channels: int, anchors_per_pixel: int) -> nn.Conv2d:
+    """Per pixel, ``anchors_per_pixel × 4`` offsets."""
+    return nn.Conv2d(in_channels, anchors_per_pixel * 4, 3, padding=1)
+
+
+def per_anchor(pred: torch.Tensor) -> torch.Tensor:
+    """``(B, a·k, h, w) -> (B, h·w·a·k)``: channels last, so each pixel's anchors stay together
+    in the order :func:`~dlnotes.layers.boxes.multibox_prior` lists them."""
+    return pred.permute(0, 2, 3, 1).reshape(pred.shape[0], -1)
 # --8<-- [end:blocks]
 
 
@@ -91,20 +93,18 @@ class TinySSD(nn.Module):
             raise ValueError("TinySSD has 5 stages: give 5 lists of sizes and 5 of ratios")
         self.config = config
         a, c = config.num_anchors, config.channels
-        base: list[nn.Module] = []
-        channels = [3, *config.base_channels]
-        for cin, cout in zip(channels[:-1], channels[1:], strict=True):
-            base.append(down_sample_blk(cin, cout))
+        widths = [3, *config.base_channels]
+        base = [downsample_block(cin, cout) for cin, cout in zip(widths[:-1], widths[1:], strict=True)]
         self.stages = nn.ModuleList([
-            nn.Sequential(*base),                        # stage 0: stride 8
-            down_sample_blk(channels[-1], c),             # stage 1: stride 16
-            down_sample_blk(c, c),                        # stage 2: stride 32
-            down_sample_blk(c, c),                        # stage 3: stride 64
-            nn.AdaptiveMaxPool2d((1, 1)),                 # stage 4: 1×1
+            nn.Sequential(*base),                  # stage 1: stride 8
+            downsample_block(widths[-1], c),       # stage 2: stride 16
+            downsample_block(c, c),                # stage 3: stride 32
+            downsample_block(c, c),                # stage 4: stride 64
+            nn.AdaptiveMaxPool2d((1, 1)),          # stage 5: 1×1
         ])
-        in_channels = [channels[-1], c, c, c, c]
-        self.cls_heads = nn.ModuleList(cls_predictor(ci, a, config.num_classes) for ci in in_channels)
-        self.bbox_heads = nn.ModuleList(bbox_predictor(ci, a) for ci in in_channels)
+        feature_channels = [widths[-1], c, c, c, c]
+        self.cls_heads = nn.ModuleList(class_head(ci, a, config.num_classes) for ci in feature_channels)
+        self.bbox_heads = nn.ModuleList(box_head(ci, a) for ci in feature_channels)
 
     def forward(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``X (B, 3, S, S) -> anchors (1, A, 4), cls_preds (B, A, 1 + C), bbox_preds (B, 4A)``."""
@@ -114,8 +114,8 @@ class TinySSD(nn.Module):
         for k, stage in enumerate(self.stages):
             X = stage(X)  # (B, c_k, h_k, w_k)
             anchors.append(multibox_prior(X, sizes=self.config.sizes[k], ratios=self.config.ratios[k]))
-            cls_preds.append(flatten_pred(self.cls_heads[k](X)))
-            bbox_preds.append(flatten_pred(self.bbox_heads[k](X)))
+            cls_preds.append(per_anchor(self.cls_heads[k](X)))
+            bbox_preds.append(per_anchor(self.bbox_heads[k](X)))
         anchors = torch.cat(anchors, dim=1)  # (1, A, 4)
         cls_preds = torch.cat(cls_preds, dim=1)  # (B, A·(1+C))
         cls_preds = cls_preds.reshape(cls_preds.shape[0], -1, self.config.num_classes + 1)  # (B, A, 1+C)

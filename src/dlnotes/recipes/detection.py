@@ -43,11 +43,10 @@ def ssd_loss(cls_preds: torch.Tensor, cls_labels: torch.Tensor, bbox_preds: torc
         raise ValueError(f"shapes do not match: cls_preds {tuple(cls_preds.shape)}, cls_labels "
                          f"{tuple(cls_labels.shape)}, bbox_preds {tuple(bbox_preds.shape)}, "
                          f"bbox_labels {tuple(bbox_labels.shape)}")
-    B, A, K = cls_preds.shape
-    cls = F.cross_entropy(cls_preds.reshape(-1, K), cls_labels.reshape(-1), reduction="none")
-    cls = cls.reshape(B, A).mean(dim=1)  # (B,)
-    bbox = F.l1_loss(bbox_preds * bbox_masks, bbox_labels * bbox_masks, reduction="none").mean(dim=1)
-    return cls + bbox  # (B,)
+    # cross_entropy wants the classes in dim 1: (B, A, 1+C) -> (B, 1+C, A); per anchor (B, A)
+    per_anchor_ce = F.cross_entropy(cls_preds.transpose(1, 2), cls_labels, reduction="none")
+    per_offset_l1 = (bbox_masks * (bbox_preds - bbox_labels)).abs()  # (B, 4A), 0 for background
+    return per_anchor_ce.mean(dim=1) + per_offset_l1.mean(dim=1)  # (B,)
 # --8<-- [end:loss]
 
 
