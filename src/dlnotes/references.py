@@ -399,8 +399,10 @@ REFERENCES: dict[str, Reference] = {r.key: r for r in [
          # are ours. No d2l banana download here: 13.6's drawn bananas (1000 / 100, different seeds).
          # cpu: 96 px, half width (base 8-16-32, then 64), channels_last, Adam + one-cycle peak 0.01, bs 32, 5 ep;
          # measured train class err 3.19e-3, bbox MAE 2.23e-3; held-out 3.27e-3 / 2.30e-3 ("all background":
-         # 6.68e-3 / 7.07e-3); AP@0.5 0.999, AP@0.75 0.908. 4 ep gave AP@0.5 0.998, class err 4.07e-3.
-         # Training 44.5 s at load ~5 on the 2-core EPYC (page 57 s); about half that on a quiet machine.
+         # 6.68e-3 / 7.07e-3); AP@0.5 0.999, AP@0.75 0.908. 4 ep (~6 s less): held-out class err 4.32e-3,
+         # AP@0.5 0.997, AP@0.75 0.749.
+         # Training 45 s at load 3-5 on the 2-core EPYC (page 57-62 s); one epoch 6.5-7 s CPU near-quiet, so
+         # the page should take ~43 s on a quiet machine.
          {"train_class_err": 3.22e-3, "train_bbox_mae": 3.16e-3, "test_class_err": None,
           "test_bbox_mae": None, "ap50": None}, "S", Target("ap50", ">=", 0.97)),
     # --- 13.11 全卷积网络 (fcn.md) ---
