@@ -67,3 +67,14 @@ def test_splits_and_batches():
 def test_bad_arguments_fail_clearly():
     with pytest.raises(ValueError, match="num > 0"):
         make_bananas(0)
+
+
+def test_background_upsampling_is_torchs_bilinear_interpolation():
+    """The two matrix products equal F.interpolate(bilinear, align_corners=True)."""
+    from dlnotes.data.bananas import _upsample_matrix
+
+    grid = torch.rand(2, 3, 4, 4)
+    for size in (16, 96, 256):
+        up = _upsample_matrix(size)
+        want = torch.nn.functional.interpolate(grid, size=(size, size), mode="bilinear", align_corners=True)
+        torch.testing.assert_close(up @ grid @ up.T, want, atol=1e-6, rtol=0)
