@@ -158,3 +158,44 @@ def test_train_ssd_records_and_learns():
     assert losses[-1] < losses[0]
     held = evaluate_ssd(net, val_iter)
     assert held["class_err"] == pytest.approx(history.final["test_class_err"])
+
+
+def _voc_ap_reference(hits, num_truths):
+    """PASCAL VOC's all-points AP written the way its devkit does (sentinels, backward max)."""
+    tp, fp, rec, prec = 0, 0, [0.0], [0.0]
+    for hit in hits:
+        tp, fp = tp + hit, fp + (not hit)
+        rec.append(tp / num_truths)
+        prec.append(tp / (tp + fp))
+    rec.append(1.0)
+    prec.append(0.0)
+    for i in range(len(prec) - 2, -1, -1):
+        prec[i] = max(prec[i], prec[i + 1])
+    return sum((rec[i + 1] - rec[i]) * prec[i + 1] for i in range(len(rec) - 1) if rec[i + 1] != rec[i])
+
+
+def test_average_precision_matches_the_voc_devkit_recipe_on_random_cases():
+    g = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        n = 6
+        truth = torch.rand(n, 2, generator=g) * 0.5
+        truth = torch.cat([truth, truth + 0.3], 1)  # (n, 4) boxes 0.3 wide
+        labels = torch.cat([torch.zeros(n, 1), truth], 1).unsqueeze(1)  # (n, 1, 5)
+        detections, ranked = [], []
+        for i in range(n):
+            rows = []
+            for _ in range(int(torch.randint(0, 3, (1,), generator=g))):
+                hit = bool(torch.rand(1, generator=g) < 0.6)
+                box = truth[i] if hit else torch.tensor([0.9, 0.9, 0.95, 0.95])
+                score = float(torch.rand(1, generator=g))
+                rows.append((score, box))
+                ranked.append((score, i, hit))
+            detections.append(_det(*rows))
+        # reference: a detection is a TP when it is a hit on a box not already found
+        found, hits = set(), []
+        for _, i, hit in sorted(ranked, key=lambda r: -r[0]):
+            hits.append(hit and i not in found)
+            if hit:
+                found.add(i)
+        want = _voc_ap_reference(hits, n) if hits else 0.0
+        assert average_precision(detections, labels) == pytest.approx(want)
