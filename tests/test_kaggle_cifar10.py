@@ -73,3 +73,10 @@ def test_bad_input_raises(tmp_path):
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="header"):
         K.read_csv_labels(tmp_path / "bad.csv")
+
+
+def test_load_tiny_train_matches_the_extracted_files(tiny):
+    X, y, ids = K.load_tiny_train()
+    assert X.shape == (100, 3, 32, 32) and len(ids) == 100 and y.bincount(minlength=10).tolist() == [10] * 10
+    labels = K.read_csv_labels(tiny / "trainLabels.csv")
+    assert [K.CIFAR10_CLASSES[i] for i in y.tolist()] == [labels[i] for i in ids]

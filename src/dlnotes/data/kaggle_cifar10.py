@@ -20,6 +20,7 @@ The Kaggle CIFAR-10 competition hands out a folder of PNGs named ``<id>.png``, a
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 import zipfile
 from collections import Counter
@@ -32,7 +33,7 @@ from PIL import Image
 from .store import DataFile, fetch
 
 __all__ = [
-    "FILES", "CIFAR10_CLASSES", "extract_tiny_sample", "read_csv_labels", "reorganize",
+    "FILES", "CIFAR10_CLASSES", "extract_tiny_sample", "load_tiny_train", "read_csv_labels", "reorganize",
     "read_image_folder", "write_submission", "score_submission", "write_competition",
 ]
 
@@ -66,6 +67,29 @@ def extract_tiny_sample(dest: Path | str) -> Path:
     with zipfile.ZipFile(fetch(FILES["trainLabels.csv.zip"])) as z:
         (dest / "trainLabels.csv").write_bytes(z.read("trainLabels.csv"))
     return dest
+
+
+def load_tiny_train() -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """The sample's 100 training images straight from the zips, without writing files.
+
+    Returns ``X`` ``(100, 3, 32, 32)`` float32 in [0, 1], ``y`` ``(100,)`` long (indices into
+    :data:`CIFAR10_CLASSES`) and the image ids, in numeric id order.
+    """
+    with zipfile.ZipFile(fetch(FILES["trainLabels.csv.zip"])) as z:
+        rows = csv.reader(z.read("trainLabels.csv").decode().splitlines())
+        next(rows)
+        labels = {row[0]: row[1] for row in rows if row}
+    arrays, targets, ids = [], [], []
+    with zipfile.ZipFile(fetch(FILES["train_tiny.zip"])) as z:
+        names = sorted((n for n in z.namelist() if n.endswith(".png")),
+                       key=lambda n: int(Path(n).stem))
+        for name in names:
+            with Image.open(io.BytesIO(z.read(name))) as image:
+                arrays.append(np.asarray(image.convert("RGB"), dtype=np.uint8))  # (32, 32, 3)
+            ids.append(Path(name).stem)
+            targets.append(CIFAR10_CLASSES.index(labels[ids[-1]]))
+    X = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float().div_(255)  # (100, 3, 32, 32)
+    return X, torch.tensor(targets), ids
 
 
 def read_csv_labels(path: Path | str) -> dict[str, str]:
