@@ -388,9 +388,9 @@ REFERENCES: dict[str, Reference] = {r.key: r for r in [
          "ImageNet ResNet-18 → hotdog (2k images), 224 px, bs 128, SGD lr 5e-5 (output layer ×10), wd 1e-3, 5 ep",
          # d2l: fine-tuned 0.939 vs scratch 0.843 on hotdog. Ours: Magenta's style-prediction MobileNetV2
          # (ImageNet init, trained for style, not classification) up to expanded_conv_9 + linear head, on
-         # 1,000 real MNIST digits, 2,000 test digits. cpu: 32 px, 6 epochs, bs 64, Adam + one-cycle
-         # (head 1e-2, body 1e-3); measured fine-tuned 0.956, same net from scratch (He init) 0.893,
-         # linear probe on frozen features 0.860 (33 s CPU for the page under load 5)
+         # 1,000 real MNIST digits, 2,000 test digits. cpu: 32 px, 6 epochs, bs 64, NHWC, Adam + one-cycle
+         # (head 1e-2, body 1e-3); measured fine-tuned 0.956, same net from scratch (He init) 0.895,
+         # linear probe on frozen features 0.860 (page 37 s wall / 27 s CPU under load 2.5)
          {"test_acc": 0.939}, "S", Target(_acc, ">=", 0.93)),
     # --- 13.7 单发多框检测（SSD） (ssd.md) ---
     _ref("13.7", "TinySSD（合成香蕉检测）",
