@@ -6,7 +6,7 @@ The Kaggle CIFAR-10 competition hands out a folder of PNGs named ``<id>.png``, a
 
 1. :func:`extract_tiny_sample` unzips d2l's 100-image sample (three zips from the d2l-zh
    repository) into a folder;
-2. :func:`reorganize` copies the images into one sub-folder per class under ``train/``,
+2. :func:`reorganize` copies (hard-links) the images into one sub-folder per class under ``train/``,
    ``valid/``, ``train_valid/`` and ``test/unknown/`` (the layout an "image folder" loader
    reads), keeping ``n_valid = max(1, ⌊n_min · valid_ratio⌋)`` images of every class for
    validation, where ``n_min`` is the size of the smallest class;
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import zipfile
 from collections import Counter
@@ -103,8 +104,13 @@ def read_csv_labels(path: Path | str) -> dict[str, str]:
 
 
 def _copy(src: Path, folder: Path) -> None:
+    """Put ``src`` into ``folder``: a hard link (no bytes copied) where the file system allows it,
+    else a copy. Either way the new file has the same content and can be deleted on its own."""
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(src, folder / src.name)
+    try:
+        os.link(src, folder / src.name)
+    except OSError:
+        shutil.copyfile(src, folder / src.name)
 
 
 # --8<-- [start:reorganize]
