@@ -229,10 +229,17 @@ def _search(page, query: str, expected: str) -> None:
     # keyup, so press a key that changes nothing. Results appear after the first character
     # already: wait for the whole query's results.
     page.keyboard.press("End")
+    # Material renders ten pages of results and the next ten when the list is scrolled to its
+    # end: scroll while waiting, as a reader would, so a page ranked lower still turns up.
     page.wait_for_function(
-        """expected => [...document.querySelectorAll('.md-search-result__item a')]
-            .some(a => decodeURIComponent(a.getAttribute('href')).includes(expected))""",
-        arg=expected, timeout=15_000)
+        """expected => {
+            const found = [...document.querySelectorAll('.md-search-result__item a')]
+                .some(a => decodeURIComponent(a.getAttribute('href')).includes(expected));
+            const list = document.querySelector('.md-search__scrollwrap');
+            if (!found && list) list.scrollTop = list.scrollHeight;
+            return found;
+        }""",
+        arg=expected, timeout=15_000, polling=250)
 
 
 @pytest.mark.parametrize(("query", "expected"), [
