@@ -127,13 +127,13 @@ def make_collages(items: torch.Tensor, labels: torch.Tensor, n: int, *, size: in
                               align_corners=False)[:, 0].clamp(0, 1)  # (k, s, s)
         resized.update({(src, s): img for src, img in zip(sources, small, strict=True)})
     for i, layout in enumerate(layouts):
-        for p in layout:  # in paste order: a later item covers an earlier one
+        for k, p in enumerate(layout):  # in paste order: a later item covers an earlier one
             item = resized[(p.source, p.side)]  # (s, s)
             keep = item > threshold  # the pasted pixels
-            window = (slice(p.top, p.top + p.side), slice(p.left, p.left + p.side))
-            region = images[i][:, window[0], window[1]]  # (3, s, s), a view
-            region[:, keep] = torch.tensor(p.tint)[:, None] * item[keep]  # (3, K)
-            masks[i][window][keep] = p.label
+            rows, cols = slice(p.top, p.top + p.side), slice(p.left, p.left + p.side)
+            region = images[i, :, rows, cols]  # (3, s, s), a view
+            region.copy_(torch.where(keep, tints[i, k, :, None, None] * item, region))
+            masks[i, rows, cols].masked_fill_(keep, p.label)
     return Collages(images, masks, layouts, threshold)
 # --8<-- [end:make-collages]
 
