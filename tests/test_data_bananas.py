@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from dlnotes.data.bananas import banana_pixels, load_bananas, make_bananas
+from dlnotes.data.synthetic import TensorBatches
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +58,13 @@ def test_background_is_never_yellow(bananas):
 
 
 def test_splits_and_batches():
-    train, val = load_bananas(32, size=48, num_train=70, num_val=10)
-    assert len(train) == 3 and len(val) == 1
-    X, Y = next(iter(val))
+    (train_images, train_labels), val = load_bananas(size=48, num_train=70, num_val=10)
+    assert len(TensorBatches(train_images, train_labels, 32)) == 3
+    val_batches = TensorBatches(*val, 32, shuffle=False)
+    assert len(val_batches) == 1
+    X, Y = next(iter(val_batches))
     assert X.shape == (10, 3, 48, 48) and Y.shape == (10, 1, 5)
-    assert not any(torch.equal(X[0], x) for x in train.images)
+    assert not any(torch.equal(X[0], x) for x in train_images)
 
 
 def test_bad_arguments_fail_clearly():

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from dlnotes.data.bananas import load_bananas, make_bananas
+from dlnotes.data.synthetic import TensorBatches
 from dlnotes.layers.boxes import multibox_detection, multibox_target
 from dlnotes.models.ssd import SSDConfig, TinySSD
 from dlnotes.recipes.detection import (
@@ -147,7 +148,8 @@ def test_average_precision_iou_threshold():
 
 def test_train_ssd_records_and_learns():
     torch.manual_seed(0)
-    train_iter, val_iter = load_bananas(16, size=64, num_train=64, num_val=16)
+    train, val = load_bananas(size=64, num_train=64, num_val=16)
+    train_iter, val_iter = TensorBatches(*train, 16), TensorBatches(*val, 16, shuffle=False)
     net = TinySSD(HALF)
     opt = torch.optim.Adam(net.parameters(), lr=0.01)
     history = train_ssd(net, train_iter, opt, 3, val_iter)

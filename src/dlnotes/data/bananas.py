@@ -32,7 +32,7 @@ import torch
 
 from ..seed import data_generator
 
-__all__ = ["BANANA_COLOR", "make_bananas", "load_bananas", "BananaBatches", "banana_pixels"]
+__all__ = ["BANANA_COLOR", "make_bananas", "load_bananas", "banana_pixels"]
 
 BANANA_COLOR = (0.96, 0.83, 0.18)  # RGB of a lit banana; backgrounds keep red <= 0.5
 _BACKGROUND_MAX_RED = 0.5
@@ -149,34 +149,12 @@ def banana_pixels(images: torch.Tensor) -> torch.Tensor:
     return (r > 0.62) & (g > 0.5) & (b < 0.35)
 
 
-class BananaBatches:
-    """Minibatches ``(X, Y)`` of a banana split; shuffled (seeded) for training."""
-
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
-                 shuffle: bool, seed: int = 0):
-        if len(images) != len(labels):
-            raise ValueError(f"{len(images)} images but {len(labels)} labels")
-        self.images, self.labels, self.batch_size, self.shuffle = images, labels, batch_size, shuffle
-        self.generator = data_generator(seed)
-
-    def __iter__(self):
-        n = len(self.images)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
-        for idx in order.split(self.batch_size):
-            yield self.images[idx], self.labels[idx]
-
-    def __len__(self) -> int:
-        return -(-len(self.images) // self.batch_size)
-
-
-def load_bananas(batch_size: int, size: int = 96, num_train: int = 1000, num_val: int = 100,
-                 seed: int = 0) -> tuple[BananaBatches, BananaBatches]:
-    """Training batches (shuffled) and held-out batches (in order) of the banana set.
+def load_bananas(size: int = 96, num_train: int = 1000, num_val: int = 100, seed: int = 0
+                 ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """The training and held-out splits of the banana set, each ``(images, labels)``.
 
     The two splits come from different seeds (``seed`` and ``seed + 1``), so no held-out image
-    repeats a training one.
+    repeats a training one. Batch them with :class:`dlnotes.data.synthetic.TensorBatches`
+    (shuffled for training, in order for evaluation).
     """
-    train = make_bananas(num_train, size, seed)
-    val = make_bananas(num_val, size, seed + 1)
-    return (BananaBatches(*train, batch_size, shuffle=True, seed=seed),
-            BananaBatches(*val, batch_size, shuffle=False))
+    return make_bananas(num_train, size, seed), make_bananas(num_val, size, seed + 1)
