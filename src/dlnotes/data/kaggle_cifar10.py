@@ -77,9 +77,7 @@ def load_tiny_train() -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     :data:`CIFAR10_CLASSES`) and the image ids, in numeric id order.
     """
     with zipfile.ZipFile(fetch(FILES["trainLabels.csv.zip"])) as z:
-        rows = csv.reader(z.read("trainLabels.csv").decode().splitlines())
-        next(rows)
-        labels = {row[0]: row[1] for row in rows if row}
+        labels = _labels_from_rows(z.read("trainLabels.csv").decode().splitlines(), "trainLabels.csv")
     arrays, targets, ids = [], [], []
     with zipfile.ZipFile(fetch(FILES["train_tiny.zip"])) as z:
         names = sorted((n for n in z.namelist() if n.endswith(".png")),
@@ -89,18 +87,22 @@ def load_tiny_train() -> tuple[torch.Tensor, torch.Tensor, list[str]]:
                 arrays.append(np.asarray(image.convert("RGB"), dtype=np.uint8))  # (32, 32, 3)
             ids.append(Path(name).stem)
             targets.append(CIFAR10_CLASSES.index(labels[ids[-1]]))
-    X = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float().div_(255)  # (100, 3, 32, 32)
-    return X, torch.tensor(targets), ids
+    return _images_to_tensor(arrays), torch.tensor(targets), ids  # X (100, 3, 32, 32)
 
 
 def read_csv_labels(path: Path | str) -> dict[str, str]:
     """``trainLabels.csv`` (header ``id,label``) as ``{id: label}``."""
     with open(path, newline="") as f:
-        rows = csv.reader(f)
-        header = next(rows, None)
-        if header is None or [h.strip() for h in header] != ["id", "label"]:
-            raise ValueError(f"{path}: expected the header 'id,label', got {header}")
-        return {row[0]: row[1] for row in rows if row}
+        return _labels_from_rows(f, path)
+
+
+def _labels_from_rows(lines, source) -> dict[str, str]:
+    """``{id: label}`` from CSV lines headed ``id,label``; ``source`` names them in the error."""
+    rows = csv.reader(lines)
+    header = next(rows, None)
+    if header is None or [h.strip() for h in header] != ["id", "label"]:
+        raise ValueError(f"{source}: expected the header 'id,label', got {header}")
+    return {row[0]: row[1] for row in rows if row}
 
 
 def _copy(src: Path, folder: Path) -> None:
@@ -151,6 +153,13 @@ def reorganize(data_dir: Path | str, labels: dict[str, str], valid_ratio: float)
 
 
 # --8<-- [start:image-folder]
+def _images_to_tensor(arrays: list[np.ndarray]) -> torch.Tensor:
+    """uint8 images ``(H, W)`` or ``(H, W, 3)`` as one float32 ``(N, C, H, W)`` in [0, 1]."""
+    X = torch.from_numpy(np.stack(arrays))  # (N, H, W) or (N, H, W, 3)
+    X = X.unsqueeze(1) if X.dim() == 3 else X.permute(0, 3, 1, 2)  # (N, C, H, W)
+    return X.float().div_(255)
+
+
 def read_image_folder(folder: Path | str, mode: str = "RGB",
                       classes: tuple[str, ...] | None = None
                       ) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...], list[str]]:
@@ -180,9 +189,7 @@ def read_image_folder(folder: Path | str, mode: str = "RGB",
             ids.append(path.stem)
     if not arrays:
         raise ValueError(f"{folder} holds no PNG images")
-    X = torch.from_numpy(np.stack(arrays))  # (N, H, W) or (N, H, W, 3)
-    X = X.unsqueeze(1) if X.dim() == 3 else X.permute(0, 3, 1, 2)  # (N, C, H, W)
-    return X.float().div_(255), torch.tensor(labels), classes, ids
+    return _images_to_tensor(arrays), torch.tensor(labels), classes, ids
 # --8<-- [end:image-folder]
 
 
