@@ -60,6 +60,7 @@ METRICS: dict[str, MetricSpec] = {
     "pixel_acc": _spec("像素准确率", True, ".3f"),
     "miou": _spec("mIoU", True, ".3f"),
     "log_loss": _spec("log-loss", False, ".3f"),
+    # chapters 14–15 (NLP)
 }
 
 
@@ -435,6 +436,13 @@ REFERENCES: dict[str, Reference] = {r.key: r for r in [
          # acc 0.26; random-weights trunk 2.326 / 0.20; chance ln 10 = 2.303. Head settings picked from a few tried
          # on these 100 images (linear head 1.99 / 0.28; longer training overfits: log-loss above chance)
          {"log_loss": None, "valid_acc": None}, "—", Target("log_loss", "<=", 2.2)),
+    # --- 14.4 预训练word2vec (word2vec-pretraining.md) ---
+    # --- 14.5 全局向量的词嵌入（GloVe） (glove.md) ---
+    # --- 14.10 预训练BERT (bert-pretraining.md) ---
+    # --- 15.2 情感分析：使用循环神经网络 (sentiment-analysis-rnn.md) ---
+    # --- 15.3 情感分析：使用卷积神经网络 (sentiment-analysis-cnn.md) ---
+    # --- 15.5 自然语言推断：使用注意力 (natural-language-inference-attention.md) ---
+    # --- 15.7 自然语言推断：微调BERT (natural-language-inference-bert.md) ---
 ]}
 
 
