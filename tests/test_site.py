@@ -211,6 +211,8 @@ CHAPTER_SHARES = {
     ("chapter_optimization",): 180,
     ("chapter_computational-performance",): 240,
     ("chapter_computer-vision",): 360,
+    ("chapter_natural-language-processing-pretraining",
+     "chapter_natural-language-processing-applications"): 420,
 }
 CHAPTER_SLACK = 1.25
 
