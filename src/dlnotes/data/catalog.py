@@ -19,10 +19,4 @@ _D2L_ZH = "https://raw.githubusercontent.com/d2l-ai/d2l-zh/592fbef84a684e752393e
 PENDING: tuple[DataFile, ...] = (
     DataFile("fr-en-small.txt", _D2L_ZH + "fr-en-small.txt",
              "4192ace3405b0b6a2f9761eb6c19494b1f8a9761"),
-    DataFile("sentence_polarity.zip", _NLTK + "sentence_polarity.zip",
-             "aeb58641ba16f57d675668b59aee50aa7ce358db"),
-    DataFile("movie_reviews.zip", _NLTK + "movie_reviews.zip",
-             "b75ffeeb90b68059c679e5552d697a1db60b1caf"),
-    DataFile("SICK.txt", "https://raw.githubusercontent.com/praguna/sick_dataset/master/SICK.txt",
-             "ba190cdd30695b0c62a6c462748ab92c4ec81811"),
 )
