@@ -242,12 +242,10 @@ def build_examples(corpus: Sequence[Sequence[int]], vocab_size: int, max_window:
     counts = torch.bincount(torch.tensor([w for line in kept for w in line]), minlength=vocab_size)
     negatives = draw_negatives(contexts, num_contexts, K, NegativeSampler(counts), generator)  # (N, K*C)
     C = contexts.shape[1]
-    cols = torch.arange((1 + K) * C)
-    # sort key: valid contexts keep their order, valid negatives come after them, padding last
-    key = torch.cat([torch.where(cols[:C] < num_contexts[:, None], cols[:C], 10 * C),
-                     torch.where(cols[:K * C] < K * num_contexts[:, None], C + cols[:K * C], 10 * C)], 1)
-    order = torch.argsort(key, dim=1, stable=True)
-    rows = torch.cat([contexts, negatives], 1).gather(1, order)  # (N, (1+K)C)
+    rows = torch.zeros(len(centres), (1 + K) * C, dtype=torch.long)  # (N, (1+K)C)
+    rows[:, :C] = contexts                       # contexts first (their padding is overwritten next)
+    target = num_contexts[:, None] + torch.arange(K * C)  # negatives right after the contexts
+    rows.scatter_(1, target, negatives)          # the negatives' own padding 0 lands past them
     num_valid = (1 + K) * num_contexts
     rows = rows[:, :int(num_valid.max())].to(torch.int32)  # no column that is padding everywhere
     return Word2VecData(centres, rows, num_contexts, num_valid), kept
