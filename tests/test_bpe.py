@@ -101,3 +101,15 @@ def test_bad_input_raises():
         BPE.train(CORPUS, 5).segment("zero")
     with pytest.raises(ValueError, match="non-empty"):
         char_ngrams("")
+
+
+def test_merge_counts_are_the_symbols_each_merge_removes():
+    from dlnotes.data.bpe import learn_bpe_counts
+
+    merges, counts = learn_bpe_counts(CORPUS, 10)
+    assert merges == MERGES and counts == [9, 9, 9, 7, 7, 6, 6, 6, 5, 3]  # the hand-worked counts above
+    total = sum((len(w) + 1) * f for w, f in CORPUS.items())
+    after = sum(len(apply_merges(w, MERGES)) * f for w, f in CORPUS.items())
+    assert total - sum(counts) == after
+    _, removed = learn_bpe_counts({"aaa": 2}, 1)  # the pair count is 2 per word, one merge fits
+    assert removed == [2]

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
-__all__ = ["char_ngrams", "BPE", "learn_bpe", "apply_merges"]
+__all__ = ["char_ngrams", "BPE", "learn_bpe", "learn_bpe_counts", "apply_merges"]
 
 Pair = tuple[str, str]
 
@@ -64,7 +64,6 @@ def _check_words(word_freqs: Mapping[str, int], end: str) -> None:
         raise ValueError("BPE word frequencies must be positive")
 
 
-# --8<-- [start:learn]
 def learn_bpe(word_freqs: Mapping[str, int], num_merges: int, end: str = "_") -> list[Pair]:
     """The first ``num_merges`` merges of BPE on ``{word: frequency}``, in the order learned.
 
@@ -72,6 +71,14 @@ def learn_bpe(word_freqs: Mapping[str, int], num_merges: int, end: str = "_") ->
     counts are kept up to date incrementally: only the words that contain the merged pair are
     recounted. Stops early when no pair is left (every word is a single symbol).
     """
+    return learn_bpe_counts(word_freqs, num_merges, end)[0]
+
+
+# --8<-- [start:learn]
+def learn_bpe_counts(word_freqs: Mapping[str, int], num_merges: int,
+                     end: str = "_") -> tuple[list[Pair], list[int]]:
+    """:func:`learn_bpe` plus, for each merge, how many symbols it removed from the corpus (the
+    pair's count, except that an overlapping run such as ``a a a`` merges only once)."""
     _check_words(word_freqs, end)
     words = [tuple(w) + (end,) for w in word_freqs]  # each word as its symbols, end marker last
     freqs = [int(f) for f in word_freqs.values()]
@@ -82,11 +89,13 @@ def learn_bpe(word_freqs: Mapping[str, int], num_merges: int, end: str = "_") ->
             counts[pair] += n * freqs[k]
             where[pair].add(k)
     merges: list[Pair] = []
+    removed: list[int] = []
     for _ in range(num_merges):
         if not counts:
             break
         best = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]  # most frequent, then first in order
         merges.append(best)
+        removed.append(0)
         for k in list(where[best]):
             old, new = words[k], _merge_word(words[k], best)
             for pair, n in _pairs(old).items():  # take the word's old pairs out ...
@@ -98,7 +107,8 @@ def learn_bpe(word_freqs: Mapping[str, int], num_merges: int, end: str = "_") ->
                 counts[pair] += n * freqs[k]
                 where[pair].add(k)
             words[k] = new
-    return merges
+            removed[-1] += (len(old) - len(new)) * freqs[k]
+    return merges, removed
 # --8<-- [end:learn]
 
 
@@ -131,8 +141,12 @@ class BPE:
 
     @classmethod
     def train(cls, word_freqs: Mapping[str, int], num_merges: int, end: str = "_") -> BPE:
+        """Learn ``num_merges`` merges; ``merge_counts[k]``: symbols merge ``k`` removed from the corpus."""
         alphabet = {c for w in word_freqs for c in w}
-        return cls(learn_bpe(word_freqs, num_merges, end), alphabet, end)
+        merges, merge_counts = learn_bpe_counts(word_freqs, num_merges, end)
+        model = cls(merges, alphabet, end)
+        model.merge_counts = merge_counts
+        return model
 
     def segment(self, word: str) -> list[str]:
         """The subwords of ``word``; a character never seen in training raises ``KeyError``."""
