@@ -147,8 +147,7 @@ def test_every_mirror_file_is_declared_once_and_matches_its_checksum():
     mirror = data_dir_or_skip()
     declared = {f.name: f for f in declared_files()}
     mirrored = {p.relative_to(mirror).as_posix() for p in mirror.rglob("*")
-                if p.is_file() and p.name != "README.md"
-                and p.relative_to(mirror).parts[0] not in ("minilm-l6",)}
+                if p.is_file() and p.name != "README.md"}
     assert mirrored <= set(declared), f"undeclared mirror files: {sorted(mirrored - set(declared))}"
     for name, spec in declared.items():
         if (mirror / name).is_file():

@@ -1,11 +1,10 @@
 r"""The Transformer family (d2l §10.7; Vaswani et al., 2017), in the spirit of nanoGPT's ``model.py``.
 
 Built from :mod:`dlnotes.layers.attention` (multi-head attention, positional encoding) and
-:class:`dlnotes.layers.norm.LayerNorm`; the blocks are post-norm as in the paper and d2l:
-``X = LN(X + Dropout(Sublayer(X)))``.
+:mod:`dlnotes.layers.transformer` (:class:`EncoderBlock`, :class:`PositionWiseFFN`, :class:`AddNorm`,
+shared with BERT in chapter 14 and re-exported here); the blocks are post-norm as in the paper and
+d2l: ``X = LN(X + Dropout(Sublayer(X)))``.
 
-- :class:`EncoderBlock`: self-attention + position-wise FFN. Twin: ``nn.TransformerEncoderLayer``
-  (``norm_first=False``, ReLU) with the same weights, in evaluation mode.
 - :class:`DecoderBlock`: causal self-attention, cross-attention over the encoder's outputs, FFN.
 - :class:`Transformer`: the encoder–decoder for translation, with the decoding interface of
   :mod:`dlnotes.recipes.seq2seq` (``encode``, ``decode_step``, ``reorder_state``).
@@ -25,57 +24,11 @@ import torch
 from torch import nn
 
 from ..layers.attention import MultiHeadAttention, PositionalEncoding, causal_mask
-from ..layers.norm import LayerNorm
+from ..layers.transformer import AddNorm, EncoderBlock, PositionWiseFFN
 from ._registry import register_model
 
 __all__ = ["PositionWiseFFN", "AddNorm", "EncoderBlock", "DecoderBlock", "TransformerConfig",
            "Transformer", "LMConfig", "TransformerLM"]
-
-
-# --8<-- [start:ffn-addnorm]
-class PositionWiseFFN(nn.Module):
-    r"""$\mathrm{FFN}(\mathbf x) = \mathbf W_2\,\mathrm{ReLU}(\mathbf W_1\mathbf x + \mathbf b_1) + \mathbf b_2$,
-    the same MLP at every position (a 1×1 convolution over the sequence)."""
-
-    def __init__(self, num_hiddens: int, ffn_hiddens: int):
-        super().__init__()
-        self.dense1 = nn.Linear(num_hiddens, ffn_hiddens)
-        self.dense2 = nn.Linear(ffn_hiddens, num_hiddens)
-
-    def forward(self, X):
-        return self.dense2(torch.relu(self.dense1(X)))  # (B, T, d) -> (B, T, d)
-
-
-class AddNorm(nn.Module):
-    """Residual connection then layer norm: ``LN(X + Dropout(Y))``."""
-
-    def __init__(self, num_hiddens: int, dropout: float):
-        super().__init__()
-        self.dropout = nn.Dropout(dropout)
-        self.norm = LayerNorm(num_hiddens)
-
-    def forward(self, X, Y):
-        return self.norm(X + self.dropout(Y))  # (B, T, d)
-# --8<-- [end:ffn-addnorm]
-
-
-# --8<-- [start:encoder-block]
-class EncoderBlock(nn.Module):
-    """Self-attention and FFN, each wrapped in :class:`AddNorm`; ``keep`` (e.g. a causal mask)
-    and ``valid_lens`` (padding) restrict which positions a position may attend to."""
-
-    def __init__(self, num_hiddens: int, ffn_hiddens: int, num_heads: int, dropout: float,
-                 bias: bool = False):
-        super().__init__()
-        self.attention = MultiHeadAttention(num_hiddens, num_heads, dropout, bias)
-        self.addnorm1 = AddNorm(num_hiddens, dropout)
-        self.ffn = PositionWiseFFN(num_hiddens, ffn_hiddens)
-        self.addnorm2 = AddNorm(num_hiddens, dropout)
-
-    def forward(self, X, valid_lens=None, keep=None):
-        Y = self.addnorm1(X, self.attention(X, X, X, valid_lens, keep))  # (B, T, d)
-        return self.addnorm2(Y, self.ffn(Y))  # (B, T, d)
-# --8<-- [end:encoder-block]
 
 
 # --8<-- [start:decoder-block]

@@ -11,6 +11,8 @@ attend to positions $\le t$ only, ``causal=False`` to the whole window. What dif
   positions in $M$ count: $\mathcal L = -\frac1{|M|}\sum_{t\in M}\log p(w_t \mid \tilde w)$, where
   $\tilde w$ is the corrupted window, seen from both sides.
 
+The corruption, :func:`mask_tokens` (and the :data:`IGNORE` target), lives in
+:mod:`dlnotes.data.masking`, shared with BERT's pretraining data in chapter 14, and is re-exported here.
 Both are one loss, :func:`lm_loss`: cross-entropy over the positions whose target is not
 :data:`IGNORE`. Shapes: windows and targets ``(B, T)``, logits ``(B, T, V)``.
 """
@@ -25,15 +27,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..data.masking import IGNORE, mask_tokens
 from ..data.vocab import Vocab
 from ..history import History
 
 __all__ = ["IGNORE", "random_windows", "gpt_batch", "mask_tokens", "bert_batch", "lm_loss", "train_lm",
            "next_token_scores", "gpt_evaluate", "held_out_positions", "blank_windows", "bert_evaluate",
            "init_embedding", "encode_text", "gpt_generate", "gpt_fill", "bert_fill"]
-
-IGNORE = -100  # a target that is not scored (F.cross_entropy's default ignore_index)
-
 
 def _check_corpus(corpus: torch.Tensor, length: int) -> torch.Tensor:
     corpus = torch.as_tensor(corpus, dtype=torch.long)
@@ -58,31 +58,6 @@ def gpt_batch(corpus, block_size: int, batch_size: int, generator: torch.Generat
     w = random_windows(corpus, block_size + 1, batch_size, generator)  # (B, T + 1)
     return w[:, :-1], w[:, 1:]  # Y[b, t] is the token after X[b, t]
 # --8<-- [end:windows]
-
-
-# --8<-- [start:mask-tokens]
-def mask_tokens(tokens: torch.Tensor, mask_id: int, vocab_size: int, generator: torch.Generator, *,
-                rate: float = 0.15, low: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
-    """BERT's corruption of ``tokens`` ``(B, T)``: returns the input ``X`` and the targets ``Y``.
-
-    Each position is chosen with probability ``rate``. A chosen position becomes ``mask_id`` with
-    probability 0.8, a random token of ``[low, vocab_size)`` with 0.1 (``low=1`` skips ``<unk>``,
-    index 0 of a :class:`Vocab`), and stays as it is with 0.1; its target is the original token.
-    Positions not chosen keep their token and get the target :data:`IGNORE`.
-    """
-    if not 0 <= low < vocab_size <= mask_id:
-        raise ValueError(f"mask_id {mask_id} must lie outside the vocabulary of {vocab_size} tokens "
-                         f"(use mask_id = {vocab_size} and a model with {vocab_size + 1} tokens)")
-    if bool((tokens == mask_id).any()):
-        raise ValueError(f"the tokens already contain mask_id {mask_id}")
-    chosen = torch.rand(tokens.shape, generator=generator) < rate  # (B, T) bool: the set M
-    u = torch.rand(tokens.shape, generator=generator)  # (B, T): which corruption
-    random_tokens = torch.randint(low, vocab_size, tokens.shape, generator=generator)  # (B, T)
-    X = torch.where(chosen & (u < 0.8), mask_id, tokens)  # 80%: [MASK]
-    X = torch.where(chosen & (u >= 0.8) & (u < 0.9), random_tokens, X)  # 10%: a random token
-    Y = torch.where(chosen, tokens, IGNORE)  # only the chosen positions are scored
-    return X, Y
-# --8<-- [end:mask-tokens]
 
 
 def bert_batch(corpus, block_size: int, batch_size: int, generator: torch.Generator, *, mask_id: int,
