@@ -103,3 +103,17 @@ def test_bad_input_raises():
         cooccurrence([[0, 7]], 5)
     with pytest.raises(ValueError, match="window"):
         cooccurrence([[0, 1]], 5, window=0)
+
+
+def test_conditional_probs_match_the_dense_matrix():
+    from dlnotes.recipes.glove_train import conditional_probs
+
+    sentences = [[0, 1, 2, 1, 0], [3, 3], [4, 0, 1, 2, 3, 4, 0, 1]]
+    pairs, counts = cooccurrence(sentences, 5, 2)
+    dense = torch.zeros(5, 5, dtype=torch.float64)
+    dense[pairs[:, 0], pairs[:, 1]] = counts
+    expected = dense / dense.sum(1, keepdim=True)
+    got = conditional_probs(pairs, counts, 5, [4, 0, 3], [0, 1, 2, 3, 4])
+    torch.testing.assert_close(got, expected[[4, 0, 3]])
+    with pytest.raises(ValueError, match="sorted"):
+        conditional_probs(pairs.flip(0), counts.flip(0), 5, [0], [1])

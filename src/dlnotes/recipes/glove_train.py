@@ -19,7 +19,7 @@ import torch
 from dlnotes.data.ptb import ptb_sentences
 from dlnotes.data.vocab import Vocab
 
-__all__ = ["glove_weight", "GloVeLoss", "cooccurrence", "ptb_cooccurrence"]
+__all__ = ["glove_weight", "GloVeLoss", "cooccurrence", "conditional_probs", "ptb_cooccurrence"]
 
 
 # --8<-- [start:loss]
@@ -72,6 +72,24 @@ def cooccurrence(sentences: list[list[int]], vocab_size: int, window: int = 5) -
     pairs = torch.stack([distinct // vocab_size, distinct % vocab_size], dim=1)  # (N, 2)
     return pairs, counts
 # --8<-- [end:cooccurrence]
+
+
+def conditional_probs(pairs: torch.Tensor, counts: torch.Tensor, vocab_size: int,
+                      rows: list[int], cols: list[int]) -> torch.Tensor:
+    r"""$P(k \mid i) = x_{ik} / x_i$ with $x_i = \sum_k x_{ik}$, for ``i`` in ``rows`` and ``k`` in
+    ``cols``: ``(len(rows), len(cols))`` float64, read from the sparse entries of :func:`cooccurrence`
+    (no dense $V \times V$ matrix: for PTB's 6,719 words it would take 360 MB)."""
+    keys = pairs[:, 0] * vocab_size + pairs[:, 1]  # (N,) sorted: torch.unique returned them sorted
+    if len(keys) > 1 and not bool((keys[1:] > keys[:-1]).all()):
+        raise ValueError("pairs must be sorted and distinct, as cooccurrence returns them")
+    totals = torch.zeros(vocab_size, dtype=counts.dtype).index_add_(0, pairs[:, 0], counts)  # (V,) x_i
+    r = torch.tensor(rows, dtype=torch.long)[:, None]  # (R, 1)
+    c = torch.tensor(cols, dtype=torch.long)[None, :]  # (1, C)
+    want = (r * vocab_size + c).flatten()  # (R*C,)
+    pos = torch.searchsorted(keys, want).clamp(max=len(keys) - 1)
+    found = keys[pos] == want
+    x = torch.where(found, counts[pos], torch.zeros((), dtype=counts.dtype)).reshape(len(rows), len(cols))
+    return x / totals[r]
 
 
 def ptb_cooccurrence(min_freq: int = 10, window: int = 5, split: str = "train"):
