@@ -119,6 +119,7 @@ PAIRS = [("A man's dog is running.", "A dog is running", 0),
 
 def test_tokenize_and_tensorize():
     assert nli_tokenize("The man's hat, red.") == ["the", "man", "'s", "hat", ",", "red", "."]
+    assert nli_tokenize("A dog isn't running") == ["a", "dog", "is", "n't", "running"]  # GloVe's n't
     vocab = nli_vocab(PAIRS)
     assert vocab.idx_to_token[:2] == ["<unk>", "<pad>"]
     P, P_lens, H, H_lens, y = tensorize_pairs(PAIRS + [("A cat", "zzz unknown", 1)], vocab, num_steps=5)

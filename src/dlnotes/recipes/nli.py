@@ -25,11 +25,13 @@ __all__ = ["nli_tokenize", "nli_vocab", "tensorize_pairs", "PairBatches", "train
            "evaluate_nli", "encode_pair", "predict_nli"]
 
 # --8<-- [start:tokenize]
-_TOKEN = re.compile(r"[a-z0-9]+|'[a-z]+|[^\sa-z0-9']")  # words, clitics such as 's, punctuation
+# a word before n't, n't, a word, a clitic such as 's, one punctuation mark
+_TOKEN = re.compile(r"[a-z0-9]+(?=n't)|n't|[a-z0-9]+|'[a-z]+|[^\sa-z0-9']")
 
 
 def nli_tokenize(text: str) -> list[str]:
-    """Lower-case word tokens as GloVe spells them: ``"The man's hat."`` → ``the man 's hat .``"""
+    """Lower-case word tokens as GloVe spells them: ``"The man's hat isn't red."`` →
+    ``the man 's hat is n't red .``"""
     return _TOKEN.findall(text.lower())
 # --8<-- [end:tokenize]
 
@@ -75,23 +77,37 @@ class PairBatches:
     """Minibatches of the five tensors of :func:`tensorize_pairs`, sliced together; seeded shuffling.
 
     With ``trim`` each batch is cut to its longest premise and hypothesis: a model that masks
-    padding gives the same outputs, and the shorter tensors cost less.
+    padding gives the same outputs, and the shorter tensors cost less. With ``bucket = k > 0``
+    (and shuffling) the shuffled pairs are taken ``k`` batches at a time and sorted by length
+    before being cut into batches, so a batch holds pairs of similar length and trimming removes
+    most of the padding; the batches are then visited in a random order.
     """
 
     def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, shuffle: bool = True, seed: int = 0,
-                 trim: bool = True):
+                 trim: bool = True, bucket: int = 0):
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if len(tensors) != 5 or len({len(t) for t in tensors}) != 1:
             raise ValueError("PairBatches needs the five equally long tensors of tensorize_pairs, got lengths "
                              f"{[len(t) for t in tensors]}")
+        if bucket < 0:
+            raise ValueError(f"bucket must be 0 (off) or a positive number of batches, got {bucket}")
         self.tensors, self.batch_size, self.shuffle, self.trim = tuple(tensors), batch_size, shuffle, trim
+        self.bucket = bucket
         self.generator = data_generator(seed)
 
     def __iter__(self):
         n = len(self.tensors[0])
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
-        for idx in order.split(self.batch_size):
+        batches = list(order.split(self.batch_size))
+        if self.bucket and self.shuffle:  # sort chunks of `bucket` batches by length, then shuffle batches
+            lengths = torch.maximum(self.tensors[1], self.tensors[3])  # (N,)
+            batches = []
+            for chunk in order.split(self.batch_size * self.bucket):
+                chunk = chunk[torch.sort(lengths[chunk], stable=True).indices]
+                batches.extend(chunk.split(self.batch_size))
+            batches = [batches[i] for i in torch.randperm(len(batches), generator=self.generator).tolist()]
+        for idx in batches:
             P, P_lens, H, H_lens, y = (t[idx] for t in self.tensors)
             if self.trim:  # drop the columns that are padding in every row of this batch
                 P, H = P[:, :int(P_lens.max())], H[:, :int(H_lens.max())]  # (B, m), (B, n)
