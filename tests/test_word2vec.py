@@ -18,6 +18,7 @@ from dlnotes.recipes.word2vec import (
     build_examples,
     context_windows,
     draw_negatives,
+    evaluate_word2vec,
     hs_probabilities,
     huffman_tree,
     keep_probability,
@@ -121,8 +122,10 @@ def _toy_corpus():
 
 def test_built_examples_equal_batchify_and_are_deterministic():
     corpus = _toy_corpus()
-    data, kept = build_examples(corpus, 30, 4, 5, data_generator(0), t=1e-2)
-    again, kept2 = build_examples(corpus, 30, 4, 5, data_generator(0), t=1e-2)
+    kept, _ = subsample(corpus, 30, data_generator(0), t=1e-2)
+    kept2, _ = subsample(corpus, 30, data_generator(0), t=1e-2)
+    data = build_examples(kept, 30, 4, 5, data_generator(1))
+    again = build_examples(kept2, 30, 4, 5, data_generator(1))
     assert kept == kept2 and torch.equal(data.contexts_negatives, again.contexts_negatives)
     idx = torch.tensor([0, 3, 5, len(data) - 1])
     centres, rows, masks, labels = data.batch(idx)
@@ -138,6 +141,29 @@ def test_built_examples_equal_batchify_and_are_deterministic():
     b2 = [b[0] for b in data.batches(7, data_generator(2))]
     assert all(torch.equal(x, y) for x, y in zip(b1, b2, strict=True))
     assert sorted(torch.cat(b1).flatten().tolist()) == sorted(data.centres.tolist())
+
+
+def test_bucketed_batches_cover_each_example_once_and_only_trim_padding():
+    kept, _ = subsample(_toy_corpus(), 30, data_generator(0), t=1e-2)
+    data = build_examples(kept, 30, 4, 2, data_generator(1))
+    seen, full = [], {}
+    for centres, rows, masks, labels in data.batches(5, data_generator(3), bucket=3):
+        assert masks[:, -1].any()  # trimmed to the longest row of the batch
+        seen.extend(centres.flatten().tolist())
+        for c, r, m, y in zip(centres.flatten().tolist(), rows, masks, labels, strict=True):
+            full.setdefault(c, []).append((r[m > 0].tolist(), int(y.sum())))
+    assert sorted(seen) == sorted(data.centres.tolist())
+    ref = {}
+    for i in range(len(data)):
+        c, ctx, neg = data.example(i)
+        ref.setdefault(c, []).append((ctx + neg, len(ctx)))
+    assert {c: sorted(v) for c, v in full.items()} == {c: sorted(v) for c, v in ref.items()}
+    torch.manual_seed(0)
+    net = SkipGram(30, 4)
+    plain = evaluate_word2vec(net, data, batch_size=7)
+    rows = torch.arange(len(data))
+    direct = sigmoid_bce(net(*data.batch(rows)[:2]), data.batch(rows)[3], data.batch(rows)[2]).mean()
+    assert plain == pytest.approx(float(direct.detach()), rel=1e-5)
 
 
 def test_loss_and_gradients_match_torch_twin():
@@ -179,7 +205,7 @@ def test_skipgram_scores_and_gradients_match_one_hot_twin():
 
 def test_training_lowers_the_loss_and_is_deterministic():
     corpus = _toy_corpus() * 4
-    data, _ = build_examples(corpus, 30, 2, 3, data_generator(0), t=1e-2)
+    data = build_examples(corpus, 30, 2, 3, data_generator(0))
     losses = []
     for _ in range(2):
         torch.manual_seed(0)

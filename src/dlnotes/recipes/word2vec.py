@@ -10,7 +10,7 @@ The pipeline works on token indices (``vocab[sentence]``), index 0 being ``<unk>
 3. :class:`NegativeSampler` draws noise words from $P(w) \propto \mathrm{count}(w)^{0.75}$ with
    ``torch.multinomial``; :func:`draw_negatives` draws $K$ of them per context word, redrawing a
    noise word that happens to be one of the row's contexts.
-4. :func:`build_examples` lays each centre's row out as ``[contexts | negatives | padding]``
+4. :func:`build_examples` (on the output of :func:`subsample`) lays each centre's row out as ``[contexts | negatives | padding]``
    (``contexts_negatives`` ``(N, L)``) once for the whole corpus; :meth:`Word2VecData.batches`
    slices shuffled minibatches ``(centres (B, 1), contexts_negatives (B, L), masks (B, L),
    labels (B, L))`` out of those tensors, so an epoch does no Python work per example.
@@ -36,7 +36,8 @@ from ..data.vocab import Vocab
 from ..history import History
 
 __all__ = ["keep_probability", "subsample", "context_windows", "NegativeSampler", "draw_negatives",
-           "batchify", "Word2VecData", "build_examples", "sigmoid_bce", "train_word2vec", "nearest",
+           "batchify", "Word2VecData", "build_examples", "sigmoid_bce", "train_word2vec", "evaluate_word2vec",
+           "nearest",
            "huffman_tree", "hs_probabilities"]
 
 
@@ -147,23 +148,22 @@ def draw_negatives(contexts: torch.Tensor, num_contexts: torch.Tensor, K: int, s
     N, C = contexts.shape
     valid = torch.arange(K * C) < K * num_contexts[:, None]  # (N, K*C): the draws a row needs
     negatives = torch.zeros(N, K * C, dtype=torch.long)
-    negatives[valid] = sampler.draw(int(valid.sum()), generator)
+    negatives[valid] = sampler.draw(int(K * num_contexts.sum()), generator)
     small = contexts.to(torch.int16) if len(sampler.probs) < 2**15 else contexts  # less memory traffic
+    clash = torch.zeros(N, K * C, dtype=torch.bool)
     for lo in range(0, N, chunk):  # chunk by chunk, to keep the temporaries small
-        neg, ctx, ok = negatives[lo:lo + chunk], small[lo:lo + chunk], valid[lo:lo + chunk]
-        for _ in range(100):
-            clash = torch.zeros(neg.shape, dtype=torch.bool)
-            neg_small = neg.to(ctx.dtype)
-            for j in range(C):  # padding 0 in ctx never matches: 0 (<unk>) is never drawn
-                clash |= neg_small == ctx[:, j:j + 1]
-            clash &= ok
-            n = int(clash.sum())
-            if n == 0:
-                break
-            neg[clash] = sampler.draw(n, generator)  # redraw only the clashes
-        else:
-            raise RuntimeError("could not draw noise words that differ from the contexts in 100 rounds")
-    return negatives
+        neg, ctx = negatives[lo:lo + chunk].to(small.dtype), small[lo:lo + chunk]
+        for j in range(C):  # padding 0 in ctx never matches: 0 (<unk>) is never drawn
+            clash[lo:lo + chunk] |= neg == ctx[:, j:j + 1]
+    rows, cols = (clash & valid).nonzero(as_tuple=True)  # the few draws that hit a context word
+    for _ in range(100):
+        if len(rows) == 0:
+            return negatives
+        redraw = sampler.draw(len(rows), generator)
+        negatives[rows, cols] = redraw
+        still = (redraw[:, None] == contexts[rows]).any(1)  # check only the redrawn ones
+        rows, cols = rows[still], cols[still]
+    raise RuntimeError("could not draw noise words that differ from the contexts in 100 rounds")
 # --8<-- [end:negatives]
 
 
@@ -218,26 +218,42 @@ class Word2VecData:
         labels = (cols < self.num_contexts[idx, None]).float()  # (B, L)
         return self.centres[idx, None], self.contexts_negatives[idx].long(), masks, labels
 
-    def batches(self, batch_size: int, generator: torch.Generator, shuffle: bool = True) -> Iterator:
-        """Minibatches of :meth:`batch` in a seeded random order."""
+    def batches(self, batch_size: int, generator: torch.Generator | None, shuffle: bool = True,
+                bucket: int = 0) -> Iterator:
+        """Minibatches of :meth:`batch` in a seeded random order.
+
+        ``bucket > 0``: the shuffled examples are cut into groups of ``bucket`` batches, each group
+        is sorted by row length and cut into batches, each batch keeps only the columns its longest
+        row needs, and the batches are served in a random order. Every example still appears once
+        per epoch; batches hold rows of similar length, so less of each batch is padding.
+        """
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         order = torch.randperm(len(self), generator=generator) if shuffle else torch.arange(len(self))
-        for idx in order.split(batch_size):
-            yield self.batch(idx)
+        if bucket <= 0:
+            for idx in order.split(batch_size):
+                yield self.batch(idx)
+            return
+        groups = []
+        for group in order.split(batch_size * bucket):
+            by_length = group[torch.argsort(self.num_valid[group], stable=True)]
+            groups.extend(by_length.split(batch_size))
+        for k in torch.randperm(len(groups), generator=generator).tolist():
+            idx = groups[k]
+            width = int(self.num_valid[idx].max())
+            centres, rows, masks, labels = self.batch(idx)
+            yield centres, rows[:, :width], masks[:, :width], labels[:, :width]
 
 
 # --8<-- [start:build]
-def build_examples(corpus: Sequence[Sequence[int]], vocab_size: int, max_window: int, K: int,
-                   generator: torch.Generator, t: float = 1e-4) -> tuple[Word2VecData, list[list[int]]]:
-    """Subsample, cut context windows, draw negatives and lay out every row once.
+def build_examples(kept: Sequence[Sequence[int]], vocab_size: int, max_window: int, K: int,
+                   generator: torch.Generator) -> Word2VecData:
+    """Cut context windows in the subsampled sentences ``kept``, draw negatives, lay out every row once.
 
-    Returns the tensors (:class:`Word2VecData`) and the subsampled sentences. Noise words follow
-    the unigram distribution of the subsampled corpus raised to 0.75, as in d2l.
+    Noise words follow the unigram distribution of ``kept`` raised to 0.75, as in d2l.
     """
     if K < 1:
         raise ValueError(f"K (noise words per context word) must be at least 1, got {K}")
-    kept, _ = subsample(corpus, vocab_size, generator, t)
     centres, contexts, num_contexts = context_windows(kept, max_window, generator)  # (N,), (N, C), (N,)
     counts = torch.bincount(torch.tensor([w for line in kept for w in line]), minlength=vocab_size)
     negatives = draw_negatives(contexts, num_contexts, K, NegativeSampler(counts), generator)  # (N, K*C)
@@ -248,7 +264,7 @@ def build_examples(corpus: Sequence[Sequence[int]], vocab_size: int, max_window:
     rows.scatter_(1, target, negatives)          # the negatives' own padding 0 lands past them
     num_valid = (1 + K) * num_contexts
     rows = rows[:, :int(num_valid.max())].to(torch.int32)  # no column that is padding everywhere
-    return Word2VecData(centres, rows, num_contexts, num_valid), kept
+    return Word2VecData(centres, rows, num_contexts, num_valid)
 # --8<-- [end:build]
 
 
@@ -269,24 +285,40 @@ def sigmoid_bce(scores: torch.Tensor, labels: torch.Tensor, masks: torch.Tensor)
 
 # --8<-- [start:train]
 def train_word2vec(net: nn.Module, data: Word2VecData, batch_size: int, lr: float, num_epochs: int,
-                   generator: torch.Generator) -> History:
-    """Adam on the sum of the rows' losses (as d2l); records the mean row loss of every epoch."""
+                   generator: torch.Generator, bucket: int = 0,
+                   step_losses: list[float] | None = None) -> History:
+    """Adam on the sum of the rows' losses (as d2l); records the mean row loss of every epoch.
+
+    ``bucket`` is passed to :meth:`Word2VecData.batches`; ``step_losses``, if given, receives the
+    mean row loss of every minibatch.
+    """
     if num_epochs < 1:
         raise ValueError(f"num_epochs must be positive, got {num_epochs}")
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, fused=True)  # fused: one kernel per step
     history = History()
     for epoch in range(1, num_epochs + 1):
         start, total, rows = time.perf_counter(), 0.0, 0
-        for centres, contexts_negatives, masks, labels in data.batches(batch_size, generator):
+        for centres, contexts_negatives, masks, labels in data.batches(batch_size, generator, bucket=bucket):
             loss = sigmoid_bce(net(centres, contexts_negatives), labels, masks)  # (B,)
             optimizer.zero_grad()
             loss.sum().backward()
             optimizer.step()
             total, rows = total + float(loss.detach().sum()), rows + len(loss)
+            if step_losses is not None:
+                step_losses.append(float(loss.detach().mean()))
         seconds = time.perf_counter() - start
         history.records.append({"epoch": epoch, "train_loss": total / rows, "seconds": seconds,
                                 "examples_per_sec": rows / seconds})
     return history
+
+
+def evaluate_word2vec(net: nn.Module, data: Word2VecData, batch_size: int = 4096) -> float:
+    """Mean row loss of ``net`` over every example of ``data``, without gradients."""
+    total = 0.0
+    with torch.no_grad():
+        for centres, contexts_negatives, masks, labels in data.batches(batch_size, None, shuffle=False):
+            total += float(sigmoid_bce(net(centres, contexts_negatives), labels, masks).sum())
+    return total / len(data)
 # --8<-- [end:train]
 
 
