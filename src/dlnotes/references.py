@@ -454,19 +454,34 @@ REFERENCES: dict[str, Reference] = {r.key: r for r in [
     _ref("15.2", "情感分析：双向 LSTM（冻结 GloVe 50d，sentence polarity）",
          "aclImdb 25k/25k, L 500, frozen GloVe 100d, 2-layer BiLSTM 100, bs 64, Adam lr 0.01, 5 ep",
          # No aclImdb here: sentence polarity (MR), seeded 80/20 split (8,530 / 2,132), L 50, min_freq 5.
-         # cpu: MEASURED_15_2
+         # cpu: hidden 48 per direction (d2l 100), bs 128, 4 epochs, length-bucketed batches, packed readout
+         # (first step + each sentence's own last step); measured test 0.732 (train 0.771, still underfitting),
+         # the page's bag-of-words logistic regression 0.745; page 33 s CPU (77 s wall at load 7).
+         # h64 / bs 128 / 4 ep: 0.742 in ~45 s CPU (over budget). d2l's numbers are on IMDb.
          {"train_loss": 0.262, "train_acc": 0.893, "test_acc": 0.864, "bow_test_acc": None}, "S",
-         Target(_acc, ">=", 0.70)),
+         Target(_acc, ">=", 0.71)),
     # --- 15.3 情感分析：使用卷积神经网络 (sentiment-analysis-cnn.md) ---
     _ref("15.3", "情感分析：textCNN（GloVe 50d 双通道，sentence polarity）",
          "aclImdb 25k/25k, L 500, GloVe 100d (one frozen, one trained), kernels 3/4/5 x 100, dropout 0.5, "
          "bs 64, Adam lr 0.001, 5 ep",
          # Same data as 15.2. Kim (2014) on MR, 10-fold CV, 300d word2vec: CNN-rand 76.1, CNN-static 81.0.
-         # cpu: MEASURED_15_3
+         # cpu: 50 channels per width (d2l 100), bs 64, 5 epochs, length-bucketed batches (min width 5); measured
+         # test 0.750 (train 0.829), bag-of-words 0.745; page 20 s CPU (44-57 s wall at load 5). 64 channels:
+         # 0.745 in ~28 s CPU. d2l's numbers are on IMDb.
          {"train_loss": 0.066, "train_acc": 0.978, "test_acc": 0.861, "bow_test_acc": None}, "S",
-         Target(_acc, ">=", 0.70)),
+         Target(_acc, ">=", 0.73)),
     # --- 15.5 自然语言推断：使用注意力 (natural-language-inference-attention.md) ---
     # --- 15.7 自然语言推断：微调BERT (natural-language-inference-bert.md) ---
+    _ref("15.7", "MiniLM-L6 微调最上层（双编码器，SICK）",
+         "d2l bert.small (2 layers, 256 hidden, pretrained on WikiText-2) cross-encoder fine-tuned on SNLI, "
+         "bs 512, Adam lr 1e-4, 5 ep",
+         # No SNLI / bert.small here: all-MiniLM-L6-v2 (whose sentence-embedding training saw SNLI + MultiNLI,
+         # disclosed on the page) on SICK (15.4's seeded split). cpu: first 1,000 train / 1,000 test pairs, layer-5
+         # token states cached once, top block + MLP head (1536-256-3) trained 1 epoch, AdamW (block 3e-4, head
+         # 1e-3, wd 0.01), bs 32, length-bucketed. Measured test 0.826 (majority 0.554; frozen mean-pooled
+         # features + head 0.826 after 1 ep / 0.843 after 3; LoRA r=2 / r=8 on the top block's W_q, W_v 0.809 /
+         # 0.829); page 42 s CPU at 1 thread under load 5.7 (wall 96 s). At 1,500 train pairs: top layer 0.845.
+         {"train_loss": 0.520, "train_acc": 0.790, "test_acc": 0.779}, "S", Target(_acc, ">=", 0.80)),
 ]}
 
 
