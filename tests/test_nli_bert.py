@@ -15,9 +15,11 @@ from dlnotes.layers.lora import apply_lora, lora_layers, merge_lora, num_trainab
 from dlnotes.models.bert import BertConfig, BertEncoder
 from dlnotes.recipes.bert import mean_pool
 from dlnotes.recipes.nli_bert import (
+    CrossEncoderNLI,
     LengthBatches,
     TopLayerNLI,
     cache_sentences,
+    cross_inputs,
     nli_head,
     pair_accuracy,
     pair_features,
@@ -161,3 +163,23 @@ def test_pair_tensors_names_a_missing_sentence():
     assert rows.tolist() == [[0, 1]] and labels.tolist() == [2]
     with pytest.raises(KeyError, match="a dog"):
         pair_tensors([(SENTENCES[0], "a dog", 0)], cache.index)
+
+
+def test_cross_encoder_runs_the_pair_through_the_whole_encoder():
+    tok, encoder = _setup()
+    triples = [(SENTENCES[0], SENTENCES[2], 1), (SENTENCES[7], SENTENCES[1], 0), (SENTENCES[3], SENTENCES[0], 2)]
+    X, y = cross_inputs(tok, triples)
+    assert X.shape[:2] == (3, 2) and y.tolist() == [1, 0, 2]
+    model = CrossEncoderNLI(encoder, mean_pool, tok.pad).eval()
+    with torch.no_grad():
+        logits = model(X)
+        for b, (p, h, _) in enumerate(triples):  # one pair at a time, no padding at all
+            ids, segs = tok.encode(p, h)
+            H = encoder(torch.tensor([ids]), torch.tensor([segs]), torch.tensor([len(ids)]))
+            torch.testing.assert_close(logits[b], model.output(H[0].mean(0)), rtol=1e-5, atol=1e-5)
+    model.train()
+    nn.functional.cross_entropy(model(X), y).backward()
+    assert all(p.grad is not None for p in model.encoder.blocks.parameters())
+    assert all(p.grad is None for p in encoder.parameters())  # the original encoder is untouched
+    with pytest.raises(ValueError, match=r"\(B, 2, T\)"):
+        model(X[:, 0])

@@ -33,7 +33,7 @@ from torch import nn
 from ..seed import data_generator
 
 __all__ = ["SentenceCache", "cache_sentences", "pair_features", "nli_head", "pair_tensors",
-           "LengthBatches", "TopLayerNLI", "pair_accuracy"]
+           "LengthBatches", "TopLayerNLI", "pair_accuracy", "cross_inputs", "CrossEncoderNLI"]
 
 Pool = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (B, T, d), (B,) -> (B, d)
 
@@ -213,3 +213,33 @@ def pair_accuracy(model: TopLayerNLI, pairs: torch.Tensor, y: torch.Tensor, batc
         vectors[chunk] = model.encode(chunk)  # (b, d)
     logits = model.head(pair_features(vectors[pairs[:, 0]], vectors[pairs[:, 1]]))  # (N, classes)
     return (logits.argmax(1) == y).float().mean().item()
+
+
+# --8<-- [start:cross-encoder]
+def cross_inputs(tokenizer, pairs: Sequence[tuple[str, str, int]], max_len: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
+    """``[CLS] premise [SEP] hypothesis [SEP]`` for each pair: ``X`` ``(N, 2, T)`` (token ids and segment
+    ids, ``[PAD]``-padded to the longest pair) and labels ``(N,)``."""
+    tokens, segments, _ = tokenizer.batch([p for p, _, _ in pairs], [h for _, h, _ in pairs], max_len=max_len)
+    labels = torch.tensor([y for *_, y in pairs], dtype=torch.long)  # (N,)
+    return torch.stack([tokens, segments], dim=1), labels  # (N, 2, T)
+
+
+class CrossEncoderNLI(nn.Module):
+    """d2l's way: the pair goes through a trainable copy of the whole encoder as one sequence, the
+    pooled output through ``nn.Linear(d, classes)``. ``forward(X (B, 2, T))`` -> logits ``(B, classes)``;
+    each batch is cut to its longest pair (``pad`` marks the padding)."""
+
+    def __init__(self, encoder: nn.Module, pool: Pool, pad: int, num_classes: int = 3):
+        super().__init__()
+        self.encoder = copy.deepcopy(encoder).requires_grad_(True)
+        self.output = nn.Linear(encoder.config.num_hiddens, num_classes)
+        self.pool, self.pad = pool, pad
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        if X.dim() != 3 or X.shape[1] != 2:
+            raise ValueError(f"X must be (B, 2, T) token and segment ids, got {tuple(X.shape)}")
+        valid = (X[:, 0] != self.pad).sum(dim=1)  # (B,)
+        X = X[:, :, :int(valid.max())]  # (B, 2, T_b): drop columns that are padding everywhere
+        H = self.encoder(X[:, 0], X[:, 1], valid)  # (B, T_b, d)
+        return self.output(self.pool(H, valid))  # (B, classes)
+# --8<-- [end:cross-encoder]
