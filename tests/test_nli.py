@@ -11,6 +11,7 @@ from dlnotes.models.decomposable_attention import DecomposableAttention, soft_al
 from dlnotes.recipes.nli import (
     PairBatches,
     encode_pair,
+    negation_rule,
     nli_tokenize,
     nli_vocab,
     predict_nli,
@@ -120,6 +121,8 @@ PAIRS = [("A man's dog is running.", "A dog is running", 0),
 def test_tokenize_and_tensorize():
     assert nli_tokenize("The man's hat, red.") == ["the", "man", "'s", "hat", ",", "red", "."]
     assert nli_tokenize("A dog isn't running") == ["a", "dog", "is", "n't", "running"]  # GloVe's n't
+    assert [LABELS[negation_rule(p, h)] for p, h in (("A dog runs", "No dog runs"), ("A dog isn't here", "Nobody is here"),
+            ("A dog runs", "A cat runs"))] == ["contradiction", "neutral", "neutral"]
     vocab = nli_vocab(PAIRS)
     assert vocab.idx_to_token[:2] == ["<unk>", "<pad>"]
     P, P_lens, H, H_lens, y = tensorize_pairs(PAIRS + [("A cat", "zzz unknown", 1)], vocab, num_steps=5)
@@ -159,3 +162,34 @@ def test_predict_names_a_label_and_fails_loudly():
             predict_nli(net, vocab, premise, hypothesis, num_steps=8)
     with pytest.raises(ValueError, match="more than num_steps"):
         encode_pair(vocab, "a b c d e f g h i", "a dog", num_steps=8)
+
+
+def test_bucketed_batches_visit_every_pair_once_and_group_lengths():
+    g = torch.Generator().manual_seed(0)
+    N, T = 50, 9
+    P_lens, H_lens = torch.randint(1, T + 1, (N,), generator=g), torch.randint(1, T + 1, (N,), generator=g)
+    tensors = (torch.zeros(N, T, dtype=torch.long), P_lens, torch.zeros(N, T, dtype=torch.long), H_lens,
+               torch.arange(N))
+    batches = list(PairBatches(tensors, 5, seed=1, bucket=5))
+    assert sorted(i for b in batches for i in b[4].tolist()) == list(range(N))
+    assert [b[4].tolist() for b in batches] == [b[4].tolist() for b in PairBatches(tensors, 5, seed=1, bucket=5)]
+    # inside a bucket the pairs are sorted by length, so a batch spans a narrow range of lengths
+    spread = [int(torch.maximum(b[1], b[3]).max() - torch.maximum(b[1], b[3]).min()) for b in batches]
+    assert sum(spread) < sum(int(torch.maximum(b[1], b[3]).max() - torch.maximum(b[1], b[3]).min())
+                             for b in PairBatches(tensors, 5, seed=1))
+    with pytest.raises(ValueError, match="bucket must be"):
+        PairBatches(tensors, 5, bucket=-1)
+
+
+def test_train_nli_records_validation_metrics():
+    from dlnotes.recipes.nli import train_nli
+
+    vocab = nli_vocab(PAIRS)
+    tensors = tensorize_pairs(PAIRS * 4, vocab, num_steps=8)
+    torch.manual_seed(0)
+    net = DecomposableAttention(len(vocab), embed_size=6, num_hiddens=8, dropout=0.0)
+    history = train_nli(net, PairBatches(tensors, 4), PairBatches(tensors, 12, shuffle=False), 30, 0.01,
+                        one_cycle=True)
+    assert {"train_loss", "train_acc", "valid_loss", "valid_acc", "lr"} <= set(history.final)
+    assert "test_acc" not in history.final
+    assert history.final["train_loss"] < history.records[0]["train_loss"]

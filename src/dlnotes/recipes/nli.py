@@ -21,7 +21,7 @@ from ..history import History
 from ..seed import data_generator
 from ..train import evaluate_accuracy, fit
 
-__all__ = ["nli_tokenize", "nli_vocab", "tensorize_pairs", "PairBatches", "train_nli",
+__all__ = ["nli_tokenize", "NEGATIONS", "negation_rule", "nli_vocab", "tensorize_pairs", "PairBatches", "train_nli",
            "evaluate_nli", "encode_pair", "predict_nli"]
 
 # --8<-- [start:tokenize]
@@ -34,6 +34,16 @@ def nli_tokenize(text: str) -> list[str]:
     ``the man 's hat is n't red .``"""
     return _TOKEN.findall(text.lower())
 # --8<-- [end:tokenize]
+
+
+NEGATIONS = frozenset({"no", "not", "n't", "nobody", "none", "never", "nothing"})
+
+
+def negation_rule(premise: str, hypothesis: str) -> int:
+    """A one-line baseline: "contradiction" when exactly one of the two sentences has a negation
+    word, otherwise "neutral" (as a label index)."""
+    negated = [bool(NEGATIONS & set(nli_tokenize(s))) for s in (premise, hypothesis)]
+    return LABELS.index("contradiction") if negated[0] != negated[1] else LABELS.index("neutral")
 
 
 def nli_vocab(pairs: Sequence[tuple[str, str, int]], min_freq: int = 1) -> Vocab:
@@ -117,11 +127,19 @@ class PairBatches:
         return -(-len(self.tensors[0]) // self.batch_size)
 
 
-def train_nli(net: nn.Module, train_iter, test_iter, num_epochs: int, lr: float) -> History:
-    """Adam on the cross-entropy, accuracy recorded on both iterators each epoch."""
+def train_nli(net: nn.Module, train_iter, valid_iter, num_epochs: int, lr: float,
+              one_cycle: bool = False) -> History:
+    """Adam on the cross-entropy (with a one-cycle schedule peaking at ``lr`` if asked), the loss and
+    accuracy recorded each epoch on the training batches and on ``valid_iter`` as ``valid_loss``,
+    ``valid_acc`` (the test set is kept for one final evaluation)."""
     params = [p for p in net.parameters() if p.requires_grad]
-    return fit(net, train_iter, nn.CrossEntropyLoss(), torch.optim.Adam(params, lr=lr), num_epochs,
-               test_iter, metrics=["acc"])
+    optimizer = torch.optim.Adam(params, lr=lr)
+    scheduler = (torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=num_epochs * len(train_iter))
+                 if one_cycle else None)
+    history = fit(net, train_iter, nn.CrossEntropyLoss(), optimizer, num_epochs, valid_iter, metrics=["acc"],
+                  scheduler=scheduler)
+    rename = {"test_loss": "valid_loss", "test_acc": "valid_acc"}
+    return History([{rename.get(k, k): v for k, v in r.items()} for r in history.records])
 
 
 def evaluate_nli(net: nn.Module, data_iter) -> float:
