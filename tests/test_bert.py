@@ -185,3 +185,106 @@ def _ours_to_hf(name: str) -> str:
     _, n, *rest = prefix.split(".")
     inner = {v: k for k, v in bert._LAYER_MAP.items()}[".".join(rest)]
     return f"encoder.layer.{n}.{inner}.{leaf}"
+
+
+# --- pretraining data (§14.9) ----------------------------------------------------------------------
+
+def _toy_vocab():
+    from dlnotes.data.vocab import Vocab
+    from dlnotes.recipes.bert import RESERVED
+
+    return Vocab([f"w{i}" for i in range(40)], reserved_tokens=RESERVED)  # 45 tokens
+
+
+def test_mlm_batch_follows_the_80_10_10_rule_on_real_tokens_only():
+    from dlnotes.data.masking import IGNORE
+    from dlnotes.recipes.bert import mlm_batch
+    from dlnotes.seed import data_generator
+
+    vocab = _toy_vocab()
+    V, word = len(vocab), vocab["w7"]
+    B, T = 2000, 50
+    tokens = torch.full((B, T), word)
+    tokens[:, 0], tokens[:, 20], tokens[:, 39] = vocab["<cls>"], vocab["<sep>"], vocab["<sep>"]
+    tokens[:, 40:] = vocab["<pad>"]
+    valid_lens = torch.full((B,), 40)
+    X, Y = mlm_batch(tokens, valid_lens, vocab, data_generator(5))
+    chosen = Y != IGNORE
+    assert not bool(chosen[:, [0, 20, 39]].any()) and not bool(chosen[:, 40:].any())  # specials, padding
+    real = 37 * B
+    assert abs(chosen.sum().item() / real - 0.15) < 0.005
+    n = chosen.sum().item()
+    as_mask = (X[chosen] == vocab["<mask>"]).sum().item() / n
+    kept = (X[chosen] == word).sum().item() / n
+    replaced = X[chosen][(X[chosen] != word) & (X[chosen] != vocab["<mask>"])]
+    assert abs(as_mask - 0.8) < 0.01
+    assert abs(kept - (0.1 + 0.1 / (V - 5))) < 0.01  # a random draw of 40 corpus tokens may hit w7
+    assert abs(len(replaced) / n - 0.1 * (V - 6) / (V - 5)) < 0.01
+    assert bool((replaced >= 5).all())  # never <unk> or a reserved token
+    assert bool((Y[chosen] == word).all()) and torch.equal(X[~chosen], tokens[~chosen])
+
+
+def test_gather_predictions_lists_each_rows_picks_first():
+    from dlnotes.data.masking import IGNORE
+    from dlnotes.recipes.bert import gather_predictions
+
+    Y = torch.full((2, 6), IGNORE)
+    Y[0, 1], Y[0, 4], Y[1, 3] = 11, 12, 13
+    positions, targets = gather_predictions(Y)
+    assert positions.tolist()[0] == [1, 4] and positions[1, 0] == 3
+    assert targets.tolist() == [[11, 12], [13, IGNORE]]
+    # the MLM head agrees on both layouts: (B, P) positions and a (B, T) mask
+    head, X = MaskLM(20, 8), torch.randn(2, 6, 8)
+    assert_close(head(X, Y != IGNORE), head(X, positions)[targets != IGNORE])
+
+
+def test_pseudo_paragraphs_and_nsp_pairs():
+    from dlnotes.recipes.bert import encode_pairs, nsp_pairs, pseudo_paragraphs
+    from dlnotes.seed import data_generator
+
+    sentences = [[f"w{i % 40}"] * (1 + i % 5) for i in range(8003)]
+    paragraphs = pseudo_paragraphs(sentences, 8)
+    assert len(paragraphs) == 1001 and paragraphs[-1] == sentences[8000:]  # a last group of 3
+    assert len(pseudo_paragraphs(sentences[:17], 8)) == 2  # a last single sentence has no pair
+    assert paragraphs[1][0] is sentences[8]  # consecutive, in order
+    with pytest.raises(ValueError, match="at least 2"):
+        pseudo_paragraphs(sentences, 1)
+    pairs = nsp_pairs(paragraphs, data_generator(0), max_len=64)
+    assert len(pairs) == 7002  # 7 neighbouring pairs per paragraph (2 in the last), none too long
+    share = sum(c for _, _, c in pairs) / len(pairs)
+    assert abs(share - 0.5) < 0.02
+    following = {(id(p[i]), id(p[i + 1])) for p in paragraphs for i in range(len(p) - 1)}
+    assert all((id(a), id(b)) in following for a, b, c in pairs if c)
+    short = nsp_pairs(paragraphs, data_generator(0), max_len=8)
+    assert all(len(a) + len(b) + 3 <= 8 for a, b, _ in short) and len(short) < len(pairs)
+    vocab = _toy_vocab()
+    data = encode_pairs([(["w1", "w2"], ["w3"], True)], vocab, max_len=8)
+    assert data["tokens"].tolist() == [vocab[["<cls>", "w1", "w2", "<sep>", "w3", "<sep>", "<pad>", "<pad>"]]]
+    assert data["segments"].tolist() == [[0, 0, 0, 0, 1, 1, 0, 0]]
+    assert data["valid_lens"].tolist() == [6] and data["is_next"].tolist() == [1]
+    with pytest.raises(ValueError, match="more than max_len"):
+        encode_pairs([(["w1"] * 6, ["w3"], False)], vocab, max_len=8)
+
+
+def test_pretraining_runs_and_reduces_the_mlm_loss():
+    from dlnotes.recipes.bert import (
+        bert_evaluate,
+        encode_pairs,
+        nsp_pairs,
+        pretrain_bert,
+        pseudo_paragraphs,
+    )
+    from dlnotes.seed import data_generator
+
+    torch.manual_seed(0)
+    vocab = _toy_vocab()
+    sentences = [[f"w{(3 * i + j) % 40}" for j in range(4)] for i in range(400)]
+    data = encode_pairs(nsp_pairs(pseudo_paragraphs(sentences), data_generator(1), 16), vocab, 16)
+    model = BertModel(BertConfig(vocab_size=len(vocab), num_hiddens=32, ffn_hiddens=64, num_heads=2,
+                                 num_layers=1, max_len=16))
+    history = pretrain_bert(model, data, vocab, torch.optim.Adam(model.parameters(), 3e-3), 60, 32,
+                            data_generator(2), record_every=20)
+    losses = history.metric("train_mlm_loss")
+    assert len(history) == 3 and losses[-1] < losses[0]
+    scores = bert_evaluate(model, data, vocab, data_generator(3))
+    assert set(scores) == {"test_mlm_loss", "test_mlm_acc", "test_nsp_acc"}

@@ -100,7 +100,8 @@ def _check_inputs(c: BertConfig, tokens, segments, valid_lens) -> None:
 # --8<-- [start:heads]
 class MaskLM(nn.Module):
     """MLM head: the hidden states at ``pred_positions`` ``(B, P)`` through an MLP
-    (dense, activation, layer norm, dense to the vocabulary): logits ``(B, P, V)``."""
+    (dense, activation, layer norm, dense to the vocabulary): logits ``(B, P, V)``. A bool mask
+    ``(B, T)`` instead gives the logits ``(N, V)`` of its ``N`` True positions."""
 
     def __init__(self, vocab_size: int, num_hiddens: int, num_inputs: int | None = None,
                  activation: nn.Module | None = None, eps: float = 1e-5):
@@ -110,6 +111,8 @@ class MaskLM(nn.Module):
                                  nn.Linear(num_hiddens, vocab_size))
 
     def forward(self, X, pred_positions):
+        if pred_positions.dtype == torch.bool:  # a (B, T) mask: logits (N, V) of its N True positions
+            return self.mlp(X[pred_positions])  # row-major order; no filler slots to compute
         B, P = pred_positions.shape
         rows = torch.arange(B, device=X.device)[:, None].expand(B, P)  # (B, P): example of each pick
         picked = X[rows, pred_positions]  # (B, P, d)
@@ -118,7 +121,7 @@ class MaskLM(nn.Module):
 
 class NextSentencePred(nn.Module):
     """NSP head: a linear map of the pooled ``[CLS]`` vector ``(B, d)`` to two logits ``(B, 2)``
-    (0 = "IsNext", 1 = "NotNext")."""
+    (class 1 = B follows A, class 0 = B is a random sentence; as d2l's labels)."""
 
     def __init__(self, num_inputs: int):
         super().__init__()
