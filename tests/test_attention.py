@@ -209,12 +209,13 @@ def test_layer_norm_equals_torch_layer_norm_with_gradients():
     assert_close(torch.autograd.grad((a * g).sum(), X)[0], torch.autograd.grad((b * g).sum(), X)[0])
 
 
-def test_encoder_block_equals_torch_transformer_encoder_layer_with_copied_weights():
+@pytest.mark.parametrize(("activation", "eps"), [("relu", 1e-5), ("gelu", 1e-12)])  # d2l's, BERT's (14.8)
+def test_encoder_block_equals_torch_transformer_encoder_layer_with_copied_weights(activation, eps):
     torch.manual_seed(2)
     d, h, f = 8, 2, 16
-    ours = EncoderBlock(d, f, h, dropout=0.1, bias=True).eval()
-    twin = nn.TransformerEncoderLayer(d, h, f, dropout=0.1, activation="relu", batch_first=True,
-                                      norm_first=False).eval()
+    ours = EncoderBlock(d, f, h, dropout=0.1, bias=True, activation=activation, eps=eps).eval()
+    twin = nn.TransformerEncoderLayer(d, h, f, dropout=0.1, activation=activation, layer_norm_eps=eps,
+                                      batch_first=True, norm_first=False).eval()
     with torch.no_grad():
         twin.self_attn.load_state_dict(_copy_into_torch_mha(ours.attention, d, h).state_dict())
         twin.linear1.load_state_dict(ours.ffn.dense1.state_dict())
