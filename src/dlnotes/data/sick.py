@@ -3,8 +3,8 @@ r"""SICK, the natural-language-inference data of chapter 15 (d2l §15.4 uses SNL
 ``SICK.txt`` is the SemEval-2014 Task 1 release of SICK (Marelli et al. 2014): a tab-separated file
 with the header ``pair_ID  sentence_A  sentence_B  relatedness_score  entailment_judgment`` and
 9,927 sentence pairs labelled ``NEUTRAL`` (5,611), ``ENTAILMENT`` (2,857) or ``CONTRADICTION``
-(1,459). That is SemEval's train (4,500) + trial (500) + test (4,927) pairs; the later cleaned
-release on Zenodo drops duplicates and has 9,840. Our copy has **no** ``SemEval_set`` column, so
+(1,459). That is SemEval's train (4,500) + trial (500) + test (4,927) pairs; the authors' release on
+Zenodo (record 2787612) has 87 pairs fewer, 9,840 (5,595 / 2,821 / 1,424). Our copy has **no** ``SemEval_set`` column, so
 :func:`load_sick` draws a seeded split at SemEval's sizes (:data:`SICK_SIZES`).
 
 72 premise/hypothesis texts occur more than once (157 rows, under different pair IDs); the split
