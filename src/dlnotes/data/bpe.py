@@ -93,7 +93,8 @@ def learn_bpe_counts(word_freqs: Mapping[str, int], num_merges: int,
     for _ in range(num_merges):
         if not counts:
             break
-        best = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]  # most frequent, then first in order
+        top = max(counts.values())
+        best = min(pair for pair, n in counts.items() if n == top)  # most frequent, then first in order
         merges.append(best)
         removed.append(0)
         for k in list(where[best]):
