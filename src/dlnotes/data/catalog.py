@@ -13,7 +13,6 @@ from .store import DataFile
 __all__ = ["PENDING"]
 
 _D2L = "http://d2l-data.s3-accelerate.amazonaws.com/"
-_NLTK = "https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/corpora/"
 _D2L_ZH = "https://raw.githubusercontent.com/d2l-ai/d2l-zh/592fbef84a684e752393edbf267c07dbc53e082b/data/"
 
 PENDING: tuple[DataFile, ...] = (

@@ -2,11 +2,18 @@
 
 NLTK's copy ``sentence_polarity.zip`` holds ``rt-polarity.pos`` and ``rt-polarity.neg``: 5,331
 positive and 5,331 negative one-sentence snippets of Rotten Tomatoes reviews, one per line, already
-lower-cased and split into tokens (punctuation and clitics such as ``'s`` are separate tokens), so
-tokenising is ``str.split``. NLTK's README says some characters were converted from ISO-8859-1 to
-UTF-8, and both files decode as UTF-8, so they are read as UTF-8 (then lower-cased: four tokens,
-such as "Último", kept an upper-case accented letter). There is no official train/test
-split: :func:`load_polarity` draws a seeded 80/20 one (8,530 / 2,132 sentences).
+lower-cased, with spaces around punctuation, so tokenising is ``str.split``. Contractions and
+possessives stay whole: "it's" (1,121 times), "don't" and "chicago's" are single tokens; a lone
+"'s" occurs only twice, after an abbreviation ("jr . 's").
+
+Encoding: the files are UTF-8, not latin-1 (``shared/data/README.md`` says latin-1, which is wrong
+for NLTK's copy). NLTK's README says some characters were converted from ISO-8859-1 to UTF-8, and
+both files decode as UTF-8 ("ladrón" is ``6c 61 64 72 c3 b3 6e``; read as latin-1 it would become
+"ladrÃ³n"). The conversion treated the Windows-1252 quote and dashes of the original as latin-1, so
+60 of them survive as C1 control characters (U+0091, U+0096, U+0097); they are left as they are.
+After decoding, the text is lower-cased: four tokens, such as "Último", still had an upper-case
+accented letter. There is no official train/test split: :func:`load_polarity` draws a seeded 80/20
+one (8,530 / 2,132 sentences).
 
 ``movie_reviews.zip`` (NLTK, 1,000 + 1,000 full reviews, Pang & Lee 2004) is the long-text variant;
 it is declared here as well.
