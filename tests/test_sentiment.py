@@ -31,6 +31,9 @@ def test_polarity_has_5331_sentences_per_class_already_tokenised():
     assert Counter(labels) == {1: 5_331, 0: 5_331}
     assert all(line and all(t == t.lower() for t in line) for line in tokens)
     assert tokens[0][:3] == ["the", "rock", "is"]
+    vocab = Counter(t for line in tokens for t in line)
+    assert vocab["ladrón"] > 0 and not any("Ã" in t for t in vocab)  # UTF-8, not latin-1 (no mojibake)
+    assert vocab["it's"] == 1_121 and vocab["'s"] == 2  # contractions and possessives are not split
 
 
 def test_split_sizes_balance_and_partition():
