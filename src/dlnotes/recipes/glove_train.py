@@ -14,6 +14,8 @@ with $x_{\max}=100$, $\alpha=0.75$. :class:`GloVeLoss` returns the mean over a m
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import torch
 
 from dlnotes.data.ptb import ptb_sentences
@@ -100,6 +102,7 @@ def ptb_cooccurrence(min_freq: int = 10, window: int = 5, split: str = "train"):
     """
     raw = ptb_sentences(split)
     vocab = Vocab(raw, min_freq=min_freq)
-    sentences = [[vocab[w] for w in s if vocab[w] != vocab.unk] for s in raw]
+    get, unk = vocab.token_to_idx.get, vocab.unk
+    sentences = [[i for i in map(get, s, repeat(unk)) if i != unk] for s in raw]  # one dict lookup a token
     pairs, counts = cooccurrence(sentences, len(vocab), window)
     return pairs, counts, vocab, sentences
