@@ -20,9 +20,20 @@ from ..history import History
 from ..seed import data_generator
 from ..train import fit
 
-__all__ = ["build_vocab", "tensorize", "LengthBuckets", "train_classifier", "predict_sentiment", "PAD"]
+__all__ = ["build_vocab", "tensorize", "LengthBuckets", "train_classifier", "predict_sentiment", "PAD", "EXAMPLE_REVIEWS"]
 
 PAD = "<pad>"
+
+# six hand-written sentences with the label a reader would give them, tried on both 15.2 and 15.3:
+# two short ones, two of a typical training length, one negation and one contrast
+EXAMPLE_REVIEWS: dict[str, str] = {
+    "this movie is so great": "positive",
+    "this movie is so bad": "negative",
+    "a smart , funny and beautifully acted film that stays with you long after the credits roll .": "positive",
+    "the script is lazy , the jokes fall flat and two hours feel like four .": "negative",
+    "not as bad as i expected": "positive",
+    "the plot is thin but the acting is superb": "positive",
+}
 
 
 def build_vocab(tokens: Sequence[Sequence[str]], min_freq: int = 5) -> Vocab:
