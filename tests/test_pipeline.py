@@ -574,7 +574,8 @@ def test_editing_fit_reruns_only_pages_that_train(src_copy):
     trains = {p for p in _keys(src_copy)
               if any(word in (DOCS / p).read_text()
                      for word in ("from dlnotes.train import", "train_weight_decay",
-                                  "train_polynomial", "train_cnn", "dlnotes.recipes.seq2seq"))}
+                                  "train_polynomial", "train_cnn", "dlnotes.recipes.seq2seq",
+                                  "dlnotes.recipes.sentiment", "dlnotes.recipes.nli import"))}
     assert rerun == trains, (sorted(rerun - trains), sorted(trains - rerun))
     assert 0 < len(rerun) < len(_keys(src_copy))
 
