@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..data.buckets import bucket_by_length
 from ..data.sick import LABELS
 from ..data.vocab import Vocab, truncate_pad
 from ..history import History
@@ -112,11 +113,7 @@ class PairBatches:
         batches = list(order.split(self.batch_size))
         if self.bucket and self.shuffle:  # sort chunks of `bucket` batches by length, then shuffle batches
             lengths = torch.maximum(self.tensors[1], self.tensors[3])  # (N,)
-            batches = []
-            for chunk in order.split(self.batch_size * self.bucket):
-                chunk = chunk[torch.sort(lengths[chunk], stable=True).indices]
-                batches.extend(chunk.split(self.batch_size))
-            batches = [batches[i] for i in torch.randperm(len(batches), generator=self.generator).tolist()]
+            batches = bucket_by_length(order, lengths, self.batch_size, self.bucket, self.generator)
         for idx in batches:
             P, P_lens, H, H_lens, y = (t[idx] for t in self.tensors)
             if self.trim:  # drop the columns that are padding in every row of this batch

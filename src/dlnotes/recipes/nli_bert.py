@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..data.buckets import bucket_by_length
 from ..seed import data_generator
 
 __all__ = ["SentenceCache", "cache_sentences", "pair_features", "nli_head", "pair_tensors",
@@ -165,12 +166,8 @@ class LengthBatches:
 
     def __iter__(self):
         order = torch.randperm(len(self.y), generator=self.generator)
-        batches = []
-        for chunk in order.split(self.batch_size * self.pool):
-            chunk = chunk[torch.argsort(self.longest[chunk], stable=True)]  # similar lengths side by side
-            batches.extend(chunk.split(self.batch_size))
-        for b in torch.randperm(len(batches), generator=self.generator).tolist():
-            yield self.pairs[batches[b]], self.y[batches[b]]
+        for idx in bucket_by_length(order, self.longest, self.batch_size, self.pool, self.generator):
+            yield self.pairs[idx], self.y[idx]
 
     def __len__(self) -> int:
         return -(-len(self.y) // self.batch_size)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..data.buckets import bucket_by_length
 from ..data.vocab import Vocab, truncate_pad
 from ..history import History
 from ..seed import data_generator
@@ -81,7 +82,7 @@ class LengthBuckets:
         if X.dim() != 2 or len(X) != len(y):
             raise ValueError(f"expected X (N, L) and y (N,), got {tuple(X.shape)} and {tuple(y.shape)}")
         self.X, self.y, self.batch_size, self.shuffle = X, y, batch_size, shuffle
-        self.pool, self.min_len = pool_batches * batch_size, min_len
+        self.pool_batches, self.min_len = pool_batches, min_len
         self.lengths = (X != pad_idx).sum(dim=1)  # (N,) real tokens per row (right padding)
         self.generator = data_generator(seed)
 
@@ -90,12 +91,7 @@ class LengthBuckets:
         if not self.shuffle:  # evaluation: a fixed order, sorted by length
             return list(torch.argsort(self.lengths, stable=True).split(self.batch_size))
         order = torch.randperm(n, generator=self.generator)
-        batches = []
-        for pool in order.split(self.pool):
-            pool = pool[torch.argsort(self.lengths[pool], stable=True)]  # short to long
-            batches += list(pool.split(self.batch_size))
-        perm = torch.randperm(len(batches), generator=self.generator).tolist()
-        return [batches[i] for i in perm]
+        return bucket_by_length(order, self.lengths, self.batch_size, self.pool_batches, self.generator)
 
     def __iter__(self):
         for idx in self._batches():

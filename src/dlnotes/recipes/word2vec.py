@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..data.buckets import bucket_by_length
 from ..data.vocab import Vocab
 from ..history import History
 
@@ -234,12 +235,7 @@ class Word2VecData:
             for idx in order.split(batch_size):
                 yield self.batch(idx)
             return
-        groups = []
-        for group in order.split(batch_size * bucket):
-            by_length = group[torch.argsort(self.num_valid[group], stable=True)]
-            groups.extend(by_length.split(batch_size))
-        for k in torch.randperm(len(groups), generator=generator).tolist():
-            idx = groups[k]
+        for idx in bucket_by_length(order, self.num_valid, batch_size, bucket, generator):
             width = int(self.num_valid[idx].max())
             centres, rows, masks, labels = self.batch(idx)
             yield centres, rows[:, :width], masks[:, :width], labels[:, :width]
