@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# the browser tests' fixtures (built site on localhost, Chromium, page visits), for every module
+from browser_support import base_url, browser, site_dir, visit  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -1,129 +1,33 @@
 """The built site in a real browser: Debian's Chromium driven by Playwright, served on localhost.
 
 Screenshots of every tested page, light and dark, land in ``test-artifacts/screenshots/``;
-page weight and first-paint timings in ``test-artifacts/page-weight.json``.
+page weight and first-paint timings in ``test-artifacts/page-weight.json``. The fixtures live in
+``browser_support.py`` (made available to every module by ``conftest.py``).
 """
 
 from __future__ import annotations
 
-import functools
 import gzip
-import http.server
 import io
 import json
-import os
-import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import nbformat
 import numpy as np
 import pytest
-
-from dlnotes_site.diagrams import CHROMIUM_ARGS, find_chromium
+from browser_support import (
+    ARTIFACTS,
+    DIAGRAM,
+    HOME,
+    ORDINARY,
+    PAGES,
+    TRAINING,
+    shot_name,
+    switch_to_dark,
+)
 
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-HOME = ""
-TRAINING = "chapter_linear-networks/softmax-regression-scratch/"
-DIAGRAM = "chapter_linear-networks/linear-regression/"  # executed, with math and a mermaid diagram
-ORDINARY = "chapter_linear-networks/"  # a plain Markdown page
-PAGES = [HOME, ORDINARY, DIAGRAM, TRAINING]
-
-
-def _chromium() -> str:
-    path = find_chromium()  # the browser the build draws diagrams with
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is not installed (scripts/test.sh installs Debian's chromium)")
-        pytest.skip("Chromium is not installed")
-    return path
-
-
-@pytest.fixture(scope="session")
-def site_dir(request) -> Path:
-    prebuilt = os.environ.get("DLNOTES_TEST_SITE")  # reuse a built site while working on these tests
-    return Path(prebuilt) if prebuilt else request.getfixturevalue("built_site")
-
-
-@pytest.fixture(scope="session")
-def base_url(site_dir):
-    handler = functools.partial(QuietHandler, directory=str(site_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = _chromium()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-class Visit:
-    """A page load with everything the page logged and requested."""
-
-    def __init__(self, browser, url, *, viewport=(1280, 900), permissions=()):
-        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-        if permissions:
-            self.context.grant_permissions(list(permissions), origin=url)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.goto(url, wait_until="networkidle")
-        self.settle()
-
-    def settle(self):
-        # math (KaTeX) and diagrams (mermaid → inline SVG) are rendered at build time: nothing
-        # should be left for a script to draw
-        self.page.wait_for_load_state("load")
-
-    def close(self):
-        self.context.close()
-
-
-@pytest.fixture
-def visit(browser, base_url):
-    opened = []
-
-    def open_(path, **kwargs):
-        v = Visit(browser, base_url + path, **kwargs)
-        opened.append(v)
-        return v
-
-    yield open_
-    for v in opened:
-        v.close()
-
-
-def _shot_name(path: str, scheme: str) -> Path:
-    name = path.strip("/").replace("/", "__") or "home"
-    folder = ARTIFACTS / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{name}-{scheme}.png"
-
-
-def _switch_to_dark(page):
-    page.click('label[for="__palette_1"]')
-    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
-
 
 @pytest.mark.parametrize("path", PAGES)
 def test_page_loads_cleanly_in_light_and_dark(visit, base_url, path):
@@ -137,9 +41,9 @@ def test_page_loads_cleanly_in_light_and_dark(visit, base_url, path):
     # no raw TeX left visible
     text = page.inner_text("article")
     assert "$$" not in text and "\\(" not in text and "\\[" not in text
-    page.screenshot(path=str(_shot_name(path, "light")), full_page=True)
-    _switch_to_dark(page)
-    page.screenshot(path=str(_shot_name(path, "dark")), full_page=True)
+    page.screenshot(path=str(shot_name(path, "light")), full_page=True)
+    switch_to_dark(page)
+    page.screenshot(path=str(shot_name(path, "dark")), full_page=True)
     assert v.errors == [], v.errors
     external = [u for u in v.requests if urlsplit(u).hostname not in ("127.0.0.1", None)
                 and not u.startswith("data:")]
@@ -188,7 +92,7 @@ def test_figures_stay_visible_in_dark_mode(visit):
     figure = v.page.locator(".jp-RenderedSVG img").first
     figure.scroll_into_view_if_needed()
     light = _luminance(figure.screenshot())
-    _switch_to_dark(v.page)
+    switch_to_dark(v.page)
     v.page.wait_for_timeout(300)
     dark = _luminance(figure.screenshot())
     assert "invert" in figure.evaluate("el => getComputedStyle(el).filter")
@@ -354,4 +258,4 @@ def test_results_board_fits_a_desktop_window_without_sideways_scroll(visit):
     assert overflow and max(overflow) <= 1, overflow
     widths = v.page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], widths
-    v.page.screenshot(path=str(_shot_name("results-1280", "light")), full_page=True)
+    v.page.screenshot(path=str(shot_name("results-1280", "light")), full_page=True)
