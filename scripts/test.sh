@@ -6,11 +6,17 @@ cd "$(dirname "$0")/.."
 . scripts/setup.sh
 
 # Debian's Chromium for the browser tests (Playwright's own browser download does not work offline),
-# and CJK fonts so the screenshots it saves show Chinese text rather than boxes.
-if ! command -v chromium >/dev/null; then
+# and CJK fonts so the screenshots it saves show Chinese text rather than boxes; poppler-utils
+# (pdftotext, pdffonts) reads the PDF editions, whose Chinese text is set in WenQuanYi Micro Hei
+# (a TrueType font: Chromium embeds Noto CJK's CFF outlines as unnamed Type 3 fonts).
+need=()
+command -v chromium >/dev/null || need+=(chromium fonts-noto-cjk)
+command -v pdftotext >/dev/null || need+=(poppler-utils)
+fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" || need+=(fonts-wqy-microhei)
+if [ "${#need[@]}" -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
 if [ -z "${DLNOTES_DATA_DIR:-}" ] && [ -d ../shared/data ]; then

@@ -74,3 +74,15 @@ def test_the_shard_commands_the_workflow_calls_exist():
         result = subprocess.run([sys.executable, "-m", "dlnotes_site.shards", command, "--help"],
                                 capture_output=True, text=True, cwd=ROOT)
         assert result.returncode == 0, result.stderr
+
+
+def test_pages_makes_the_offline_editions_from_the_built_site_before_the_upload():
+    steps = PAGES["jobs"]["build"]["steps"]
+    where = {what: next(i for i, s in enumerate(steps) if what in s.get("run", "") + s.get("uses", ""))
+             for what in ("mkdocs build", "dlnotes_site.editions site", "pdffonts",
+                          "upload-pages-artifact", "poppler-utils")}
+    assert where["poppler-utils"] < where["mkdocs build"] < where["dlnotes_site.editions site"]
+    assert where["dlnotes_site.editions site"] < where["pdffonts"] < where["upload-pages-artifact"]
+    result = subprocess.run([sys.executable, "-m", "dlnotes_site.editions", "--help"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0 and "site_dir" in result.stdout, result.stderr

@@ -22,8 +22,8 @@ from urllib.parse import unquote
 import yaml
 
 __all__ = [
-    "Book", "BookError", "Chapter", "Page", "article_of", "load_book", "page_url", "profiles_of",
-    "read_nav", "resolve", "rewrite_tags", "build_date",
+    "Book", "BookError", "Chapter", "Page", "article_of", "drop_katex_part", "load_book",
+    "page_url", "profiles_of", "read_nav", "resolve", "rewrite_tags", "build_date",
 ]
 
 
@@ -228,10 +228,9 @@ def resolve(base_url: str, ref: str) -> tuple[str, str] | None:
     path = path.split("?", 1)[0]
     if not path:
         return base_url, unquote(fragment)
-    joined = posixpath.normpath(posixpath.join("/" + base_url, unquote(path)))
-    if joined.startswith("/.."):
+    rel = posixpath.normpath(posixpath.join(base_url, unquote(path)))
+    if rel == ".." or rel.startswith("../") or rel.startswith("/"):
         raise BookError(f"link {ref!r} on {base_url or 'the home page'} leaves the site")
-    rel = joined.lstrip("/")
     if rel == ".":
         rel = ""
     if path.endswith("/") or path in (".", "..") or path.endswith("/.") or path.endswith("/.."):
@@ -272,4 +271,33 @@ def rewrite_tags(html: str, fix) -> str:
         out.append(svg[0])
         last = svg.end()
     out.append(_START_TAG.sub(tag, html[last:]))
+    return "".join(out)
+
+
+_KATEX_MATHML = re.compile(r'<span class="katex-mathml">.*?</math></span>', re.S)
+_KATEX_HTML = '<span class="katex-html" aria-hidden="true">'
+_SPAN_EDGE = re.compile(r"<span\b|</span>")
+
+
+def drop_katex_part(html: str, part: str) -> str:
+    """``html`` without one of the two renderings KaTeX writes for every formula: ``"mathml"``
+    (for print, where it is hidden) or ``"html"`` (for e-books, which typeset the MathML). Both
+    are dropped before the browser parses the page: they are most of a page's markup."""
+    if part == "mathml":
+        return _KATEX_MATHML.sub("", html)
+    if part != "html":
+        raise ValueError(f"part must be 'mathml' or 'html', not {part!r}")
+    out, pos = [], 0
+    while (start := html.find(_KATEX_HTML, pos)) >= 0:
+        depth, end = 0, None
+        for edge in _SPAN_EDGE.finditer(html, start):
+            depth += 1 if edge[0] == "<span" else -1
+            if depth == 0:
+                end = edge.end()
+                break
+        if end is None:
+            raise BookError("a KaTeX formula's HTML part has no closing </span>")
+        out.append(html[pos:start])
+        pos = end
+    out.append(html[pos:])
     return "".join(out)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .book import Book, BookError, Chapter, Page, load_book
 from .diagrams import CHROMIUM_ARGS, find_chromium
-from .epub import TO_XHTML_JS, epub_sources, write_epub
+from .epub import TO_XHTML_JS, Images, epub_sources, write_epub
 from .offline import write_zip
 from .print_pdf import (
     CONTENT_WIDTH_MM,
@@ -192,9 +192,10 @@ def _join_book(book: Book, front: Path, docs: list[_Doc], tmp: Path, out: Path) 
     for doc in docs:
         offset = len(writer.pages)
         writer.append(str(tmp / doc.name), import_outline=False)
-        parent = writer.add_outline_item(doc.heading, offset)
+        parent = writer.add_outline_item(title=doc.heading, page_number=offset)
         for p in doc.pages:
-            writer.add_outline_item(p.title, offset + doc.starts[p.url], parent=parent)
+            writer.add_outline_item(title=p.title, page_number=offset + doc.starts[p.url],
+                                    parent=parent)
     writer.add_metadata({"/Title": book.title, "/Subject": stamp(book)})
     writer.page_mode = "/UseOutlines"
     with open(out, "wb") as fh:
@@ -212,7 +213,8 @@ def make_editions(site_dir: Path, config_file: Path, jobs: int = 2,
     made: dict[str, Path] = {}
     timings: dict[str, float] = {"read": time.perf_counter() - started}
     docs = _docs(book, articles) if "pdf" in only else []
-    sources = epub_sources(book, articles) if "epub" in only else {}
+    images = Images(site_dir)
+    sources = epub_sources(book, articles, images) if "epub" in only else {}
     xhtml: dict[str, str] = {}
 
     with tempfile.TemporaryDirectory(prefix="dlnotes-editions-") as tmp_name:
@@ -250,7 +252,7 @@ def make_editions(site_dir: Path, config_file: Path, jobs: int = 2,
             timings["book PDF (front matter, join)"] = time.perf_counter() - t
         if sources:
             t = time.perf_counter()
-            write_epub(book, xhtml, out_dir / EPUB, stamp(book))
+            write_epub(book, xhtml, images, out_dir / EPUB, stamp(book))
             made[EPUB] = out_dir / EPUB
             timings["EPUB (write)"] = time.perf_counter() - t
         if zip_task is not None:

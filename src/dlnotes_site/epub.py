@@ -27,7 +27,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
-from .book import Book, BookError, Page, resolve, rewrite_tags
+from .book import Book, BookError, Page, drop_katex_part, resolve, rewrite_tags
 
 __all__ = ["EPUB_CSS", "TO_XHTML_JS", "Images", "epub_links", "epub_sources", "write_epub", "xhtml_document"]
 
@@ -111,12 +111,16 @@ math[display="block"] { display: block; margin: 1em 0; overflow-x: auto; }
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 _MEDIA = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "gif": "image/gif",
           "svg": "image/svg+xml", "webp": "image/webp"}
-_DATA_URI = re.compile(r'\ssrc="data:image/([a-z+]+);base64,([A-Za-z0-9+/=\s]*)"')
+_DATA_URI = re.compile(r'\ssrc="data:image/([\w.+-]+);base64,([A-Za-z0-9+/=\s]*)"')
 _SITE_SRC = re.compile(r'\ssrc="(site:[^"]+)"')
 
 
 class Images:
-    """The book's image files: content-addressed, so a figure used twice is stored once."""
+    """The book's image files: content-addressed, so a figure used twice is stored once.
+
+    :meth:`extract` turns each ``data:`` figure and each site image (``site:path``, as
+    :func:`epub_links` marks them) of a page into a file, before the page goes to the browser.
+    """
 
     def __init__(self, site_dir: Path):
         self.site_dir = site_dir
@@ -243,27 +247,30 @@ _CONTAINER = (
 )
 
 
-def epub_sources(book: Book, articles: dict[str, str]) -> dict[str, str]:
-    """Each page's article with its links made for the book (:func:`epub_links`), by page URL:
-    what :data:`TO_XHTML_JS` turns into XHTML."""
+def epub_sources(book: Book, articles: dict[str, str], images: Images) -> dict[str, str]:
+    """Each page's article made ready for the book, by page URL: links point at the book's files
+    (:func:`epub_links`), figures are files of ``images``, KaTeX keeps only its MathML. What
+    :data:`TO_XHTML_JS` turns into XHTML; the figures never pass through the browser."""
     files = {p.url: file_of(p) for p in book.pages()}
-    return {p.url: epub_links(p, articles[p.url], files) for p in book.pages()}
+    return {p.url: images.extract(epub_links(p, drop_katex_part(articles[p.url], "html"), files),
+                                  f"{p.src} (EPUB)")
+            for p in book.pages()}
 
 
-def write_epub(book: Book, xhtml: dict[str, str], out: Path, stamp_line: str) -> int:
+def write_epub(book: Book, xhtml: dict[str, str], images: Images, out: Path,
+               stamp_line: str) -> int:
     """Write the EPUB to ``out`` from each page's XHTML body (by page URL: :func:`epub_sources`
-    serialized by :data:`TO_XHTML_JS` in a browser page). Returns the number of pages."""
+    serialized by :data:`TO_XHTML_JS` in a browser page) and the figures in ``images``.
+    Returns the number of pages."""
     pages = book.pages()
     files = {p.url: file_of(p) for p in pages}
-    images = Images(book.site_dir)
     docs: dict[str, str] = {}
     title_body = (f'<section class="dl-title" epub:type="titlepage"><h1>{html_lib.escape(book.title)}'
                   f"</h1><p>{html_lib.escape(book.description)}</p>"
                   f'<p class="dl-stamp">{html_lib.escape(stamp_line)}</p></section>')
     docs["title.xhtml"] = xhtml_document(book.title, title_body)
     for page in pages:
-        where = f"{page.src} (EPUB)"
-        docs[files[page.url]] = xhtml_document(page.title, images.extract(xhtml[page.url], where))
+        docs[files[page.url]] = xhtml_document(page.title, xhtml[page.url])
     docs["nav.xhtml"] = _nav(book, files)
     for name, text in docs.items():
         _check(name, text)

@@ -22,7 +22,7 @@ import html as html_lib
 import re
 from pathlib import Path
 
-from .book import Book, Chapter, Page, resolve, rewrite_tags
+from .book import Book, Chapter, Page, drop_katex_part, resolve, rewrite_tags
 
 __all__ = ["PRINT_CSS", "FIT_JS", "CONTENT_WIDTH_MM", "anchors_of", "chapter_html", "chapter_label",
            "footer_template", "front_html", "page_section", "short_id", "stamp"]
@@ -157,7 +157,7 @@ def page_section(page: Page, article: str, in_document: dict[str, str]) -> str:
             return "#" + (short_id(other, fragment) if fragment else other)
         return value
 
-    body = rewrite_tags(article, fix)
+    body = rewrite_tags(drop_katex_part(article, "mathml"), fix)
     body = _DETAILS.sub("<details open", body)
     return f'<section class="dl-page" id="{anchor}">{body}</section>'
 
