@@ -191,12 +191,14 @@ def test_chapter_labels_and_pdf_names_follow_the_chapter_number():
 
 def test_human_size_and_the_home_page_fill():
     assert human_size(12_345_678) == "12.3 MB" and human_size(850_000) == "850 KB"
-    home = ('<a href="downloads/dlnotes.pdf">PDF</a><span data-dl-size="dlnotes.pdf"></span>'
-            '<span data-dl-size="missing.zip"></span>第<span data-dl-chapters=""></span>章')
+    home = ('<a data-dl="dlnotes.pdf">整本 PDF</a>、<a data-dl="missing.zip">压缩包</a>'
+            '第<span data-dl-chapters=""></span>章')
     out = fill_home(home, {"dlnotes.pdf": 2_500_000}, [("2", "a.pdf"), ("3", "b.pdf")])
-    assert '<span data-dl-size="dlnotes.pdf">（2.5 MB）</span>' in out
-    assert '<span data-dl-size="missing.zip"></span>' in out
+    assert '<a href="downloads/dlnotes.pdf" data-dl="dlnotes.pdf">整本 PDF</a>（2.5 MB）' in out
+    assert '<a data-dl="missing.zip">压缩包</a>' in out  # not made: text, not a dead link
     assert ('<a href="downloads/a.pdf">2</a> · <a href="downloads/b.pdf">3</a>' in out)
+    again = fill_home(out, {"dlnotes.pdf": 3_100_000}, [("2", "a.pdf")])
+    assert again.count("（") == 1 and "（3.1 MB）" in again and again.count("downloads/a.pdf") == 1
 
 
 def test_offline_href_names_index_html_for_folders_and_drops_downloads():
@@ -448,7 +450,7 @@ def test_home_page_links_every_edition_with_its_size(editions, site_dir):
     for link in links:
         assert (site_dir / link).is_file(), link
     for name in (BOOK_PDF, EPUB, SITE_ZIP):
-        assert re.search(rf'data-dl-size="{re.escape(name)}">（[\d.]+ [KM]B）<', home), name
+        assert re.search(rf'data-dl="{re.escape(name)}">[^<]+</a>（[\d.]+ [KM]B）', home), name
 
 
 @pytest.fixture(scope="module")

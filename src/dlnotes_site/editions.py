@@ -8,7 +8,7 @@ this costs no page execution and no second ``mkdocs build``; the browser is the 
 draws its diagrams with (:func:`.diagrams.find_chromium`). Chapters print in parallel, one
 browser context per job; the book is the chapters' PDFs joined behind a title page and a table
 of contents (:mod:`pypdf`, which keeps the links and adds the outline). The home page's download
-links get their sizes (``<span data-dl-size="NAME">``).
+links are made here (:func:`fill_home`), with the files' sizes.
 
 Output, in ``<site>/downloads/``: ``dlnotes.pdf``, ``dlnotes-<n>-<chapter>.pdf`` (one per
 chapter), ``dlnotes.epub``, ``dlnotes-site.zip``.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import os
 import re
 import shutil
@@ -65,16 +66,25 @@ def human_size(n: int) -> str:
     return f"{max(1, round(n / 1000))} KB"
 
 
-_SIZE_SPAN = re.compile(r'(<span data-dl-size="([^"]+)">)[^<]*(</span>)')
+# also matches a link this function made before (a second run replaces it)
+_LINK = re.compile(r'<a (?:href="[^"]*" )?data-dl="([^"]+)">(.*?)</a>(?:（[\d.]+ [KM]B）)?', re.S)
 _CHAPTERS_SPAN = re.compile(r'(<span data-dl-chapters="">).*?(</span>)', re.S)
 
 
 def fill_home(html: str, sizes: dict[str, int], chapters: list[tuple[str, str]]) -> str:
-    """The home page with its download links completed: each ``<span data-dl-size="NAME">``
-    holds NAME's size, and ``<span data-dl-chapters="">`` the links to the chapter PDFs
-    (``chapters``: label and file name, in book order)."""
-    html = _SIZE_SPAN.sub(lambda m: (m[1] + (f"（{human_size(sizes[m[2]])}）"
-                                             if m[2] in sizes else "") + m[3]), html)
+    """The home page with its download links made: each ``<a data-dl="NAME">`` whose file was
+    made gets its ``href`` and, after it, the file's size; ``<span data-dl-chapters="">`` gets the
+    links to the chapter PDFs (``chapters``: label and file name, in book order). A site whose
+    editions were not made keeps plain text there, not links to missing files."""
+
+    def link(m: re.Match) -> str:
+        name = m[1]
+        if name not in sizes:
+            return m[0]
+        return (f'<a href="{DOWNLOADS}/{name}" data-dl="{name}">{m[2]}</a>'
+                f"（{human_size(sizes[name])}）")
+
+    html = _LINK.sub(link, html)
     links = " · ".join(f'<a href="{DOWNLOADS}/{name}">{label}</a>' for label, name in chapters)
     return _CHAPTERS_SPAN.sub(lambda m: f"{m[1]} {links} {m[2]}" if links else m[0], html)
 
@@ -102,19 +112,30 @@ def _docs(book: Book, articles: dict[str, str]) -> list[_Doc]:
     return docs
 
 
-async def _print_docs(book: Book, articles: dict[str, str], docs: list[_Doc], tmp: Path,
-                      jobs: int, sources: dict[str, str], xhtml: dict[str, str]) -> None:
-    """Print every document to ``tmp/<name>`` and serialize each of ``sources`` (HTML by page
-    URL) into ``xhtml``, on ``jobs`` browser contexts at once."""
+async def _browser_work(book: Book, articles: dict[str, str], docs: list[_Doc], tmp: Path,
+                        jobs: int, sources: dict[str, str], xhtml: dict[str, str]) -> None:
+    """Everything the browser does, on ``jobs`` browser contexts at once: print every document
+    to ``tmp/<name>``, serialize each of ``sources`` (HTML by page URL) into ``xhtml``; then,
+    the chapters' page numbers known, print the book's front matter to ``tmp/front.pdf``."""
     from playwright.async_api import async_playwright
 
-    executable = find_chromium()
     width_px = round(CONTENT_WIDTH_MM / 25.4 * 96)
     queue: asyncio.Queue = asyncio.Queue()
     for d in sorted(docs, key=lambda d: -d.weight):
         queue.put_nowait(("pdf", d))
     for url in sources:
         queue.put_nowait(("xhtml", url))
+
+    async def print_to(page, name: str, html: str, out: Path, **options) -> None:
+        source = book.site_dir / f".dl-print-{name}.html"  # at the root: the site's own assets
+        source.write_text(html, encoding="utf-8")
+        try:
+            await page.goto(source.as_uri(), wait_until="load", timeout=600_000)
+            await page.evaluate(FIT_JS)
+            await page.pdf(path=str(out), prefer_css_page_size=True, print_background=True,
+                           **options)
+        finally:
+            source.unlink(missing_ok=True)
 
     async def worker(browser, n: int) -> None:
         context = await browser.new_context(viewport={"width": width_px, "height": 1000})
@@ -125,45 +146,30 @@ async def _print_docs(book: Book, articles: dict[str, str], docs: list[_Doc], tm
             if kind == "xhtml":
                 xhtml[item] = await page.evaluate(TO_XHTML_JS, sources[item])
                 continue
-            html = chapter_html(book, articles, item.pages, item.heading)
-            source = book.site_dir / f".dl-print-{n}.html"
-            source.write_text(html, encoding="utf-8")
-            try:
-                await page.goto(source.as_uri(), wait_until="load", timeout=600_000)
-                await page.evaluate(FIT_JS)
-                await page.pdf(path=str(tmp / item.name), prefer_css_page_size=True,
-                               print_background=True, display_header_footer=True,
-                               header_template="<span></span>",
-                               footer_template=footer_template(book, item.heading, item.label))
-            finally:
-                source.unlink(missing_ok=True)
+            await print_to(page, str(n), chapter_html(book, articles, item.pages, item.heading),
+                           tmp / item.name, display_header_footer=True,
+                           header_template="<span></span>",
+                           footer_template=footer_template(book, item.heading, item.label))
         await context.close()
 
     async with async_playwright() as p:
         try:
-            browser = await p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            browser = await p.chromium.launch(executable_path=find_chromium(),
+                                              args=CHROMIUM_ARGS)
         except Exception as err:
             raise BookError(f"no Chromium to print with ({str(err).splitlines()[0]}); install "
                             "Debian's chromium or set DLNOTES_CHROMIUM") from err
         try:
             await asyncio.gather(*(worker(browser, n) for n in range(jobs)))
+            if docs:
+                anchors = anchors_of(book)
+                for doc in docs:
+                    _page_starts(tmp / doc.name, doc, anchors)
+                numbers = {url: f"{doc.label}-{start + 1}"
+                           for doc in docs for url, start in doc.starts.items()}
+                page = await browser.new_page()
+                await print_to(page, "front", front_html(book, numbers), tmp / "front.pdf")
         finally:
-            await browser.close()
-
-
-async def _print_front(book: Book, html: str, out: Path) -> None:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
-        page = await browser.new_page()
-        source = book.site_dir / ".dl-print-front.html"
-        source.write_text(html, encoding="utf-8")
-        try:
-            await page.goto(source.as_uri(), wait_until="load")
-            await page.pdf(path=str(out), prefer_css_page_size=True, print_background=True)
-        finally:
-            source.unlink(missing_ok=True)
             await browser.close()
 
 
@@ -217,47 +223,37 @@ def make_editions(site_dir: Path, config_file: Path, jobs: int = 2,
     sources = epub_sources(book, articles, images) if "epub" in only else {}
     xhtml: dict[str, str] = {}
 
-    with tempfile.TemporaryDirectory(prefix="dlnotes-editions-") as tmp_name:
+    def timed(what: str, fn, *args) -> None:
+        t = time.perf_counter()
+        fn(*args)
+        timings[what] = time.perf_counter() - t
+
+    with (tempfile.TemporaryDirectory(prefix="dlnotes-editions-") as tmp_name,
+          concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool):
         tmp = Path(tmp_name)
-        zip_task = None
-        if "zip" in only:
+        pending = []
+        if "zip" in only:  # reads the site only: runs beside the browser
             date_time = (book.date.year, book.date.month, book.date.day, 0, 0, 0)
-
-            def zip_job() -> float:
-                t = time.perf_counter()
-                write_zip(site_dir, out_dir / SITE_ZIP, date_time)
-                return time.perf_counter() - t
-
-            import concurrent.futures
-            pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-            zip_task = pool.submit(zip_job)
+            pending.append(pool.submit(timed, "site zip (beside the browser)", write_zip,
+                                       site_dir, out_dir / SITE_ZIP, date_time))
+            made[SITE_ZIP] = out_dir / SITE_ZIP
         if docs or sources:
-            t = time.perf_counter()
-            asyncio.run(_print_docs(book, articles, docs, tmp, max(1, jobs), sources, xhtml))
-            timings["browser (chapter PDFs, EPUB pages)"] = time.perf_counter() - t
+            timed("browser (chapter PDFs, EPUB pages, front matter)", asyncio.run,
+                  _browser_work(book, articles, docs, tmp, max(1, jobs), sources, xhtml))
+        if sources:
+            pending.append(pool.submit(timed, "EPUB (write)", write_epub, book, xhtml, images,
+                                       out_dir / EPUB, stamp(book)))
+            made[EPUB] = out_dir / EPUB
         if docs:
-            t = time.perf_counter()
-            anchors = anchors_of(book)
-            for doc in docs:
-                _page_starts(tmp / doc.name, doc, anchors)
-            numbers = {url: f"{doc.label}-{start + 1}"
-                       for doc in docs for url, start in doc.starts.items()}
-            asyncio.run(_print_front(book, front_html(book, numbers), tmp / "front.pdf"))
-            _join_book(book, tmp / "front.pdf", docs, tmp, out_dir / BOOK_PDF)
+            timed("book PDF (join)", _join_book, book, tmp / "front.pdf", docs, tmp,
+                  out_dir / BOOK_PDF)
             made[BOOK_PDF] = out_dir / BOOK_PDF
             for doc in docs:
                 if doc.name != "dlnotes-appendix.pdf":
                     shutil.move(tmp / doc.name, out_dir / doc.name)
                     made[doc.name] = out_dir / doc.name
-            timings["book PDF (front matter, join)"] = time.perf_counter() - t
-        if sources:
-            t = time.perf_counter()
-            write_epub(book, xhtml, images, out_dir / EPUB, stamp(book))
-            made[EPUB] = out_dir / EPUB
-            timings["EPUB (write)"] = time.perf_counter() - t
-        if zip_task is not None:
-            timings["site zip (in parallel)"] = zip_task.result()
-            made[SITE_ZIP] = out_dir / SITE_ZIP
+        for future in pending:
+            future.result()
 
     home = site_dir / "index.html"
     sizes = {name: path.stat().st_size for name, path in made.items()}
@@ -266,8 +262,8 @@ def make_editions(site_dir: Path, config_file: Path, jobs: int = 2,
     home.write_text(fill_home(home.read_text(encoding="utf-8"), sizes, chapters),
                     encoding="utf-8")
     timings["total"] = time.perf_counter() - started
-    for name, path in made.items():
-        log(f"editions: {path.relative_to(site_dir)}  {human_size(sizes[name])}")
+    for name in sorted(made, key=lambda n: (n != BOOK_PDF, n.endswith(".zip"), n)):
+        log(f"editions: {made[name].relative_to(site_dir)}  {human_size(sizes[name])}")
     for what, seconds in timings.items():
         log(f"editions: {what}: {seconds:.1f} s")
     return made

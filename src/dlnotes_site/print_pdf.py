@@ -65,6 +65,9 @@ body, .md-typeset, .dl-diagram svg, .dl-diagram svg * {
 .md-typeset table:not([class]), .jp-RenderedHTMLCommon table, .dlnotes-result table {
   display: table !important; overflow: visible !important; max-width: 100%; }
 .md-typeset td, .md-typeset th { overflow-wrap: break-word; }
+.md-typeset .dlnotes-result { overflow: visible; }
+.md-typeset .dlnotes-result table { font-size: .6rem; }
+.md-typeset .dlnotes-result th { white-space: normal; min-width: 8em; }
 .md-typeset__scrollwrap, .md-typeset__table, .arithmatex, .katex-display, figure.dl-diagram {
   overflow: visible !important; }
 .md-typeset img, .md-typeset svg { max-width: 100%; height: auto; }
