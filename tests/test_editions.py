@@ -462,6 +462,7 @@ def offline_copy(editions, tmp_path_factory) -> Path:
 
 
 @pytest.mark.site
+@pytest.mark.browser
 def test_every_link_of_the_offline_copy_opens_a_file(offline_copy):
     broken = []
     for page in offline_copy.rglob("*.html"):
