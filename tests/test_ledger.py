@@ -21,11 +21,11 @@ from dlnotes_site.ledger import (
     LedgerError,
     Snapshot,
     input_changes,
-    ledger_note,
     moved_numbers,
     page_inputs,
     page_numbers,
 )
+from dlnotes_site.ledger_note import ledger_note
 
 ROOT = Path(__file__).resolve().parents[1]
 STAMP = {"time": "2030-01-02 03:04 UTC", "commit": None}
@@ -212,7 +212,7 @@ def test_an_unreadable_ledger_fails_with_the_file_and_the_fix(tmp_path):
 def test_the_note_is_a_collapsible_block_kept_out_of_search():
     ledger = Ledger(Path("/nonexistent/ledger.json"))
     note = ledger_note(ledger.record({"a.md": snap()}, STAMP)["a.md"])
-    assert note.startswith('<details class="dlnotes-ledger" data-search-exclude="1"><summary>')
+    assert note.startswith('<details class="dlnotes-ledger info" data-search-exclude="1"><summary>')
     assert "数字变化记录 · 首次记录" in note and "3.6 test acc" in note and "页面用时" in note
     assert "相对 1e-6" in note
     assert len(note) < 1500
@@ -233,9 +233,9 @@ def test_the_board_shows_the_last_different_values_and_marks_changes(tmp_path):
     assert history_cell(ROW, ledger.record({"a.md": snap(code="v2")}, STAMP)["a.md"]) == "未变"
     moved = ledger.record({"a.md": snap(numbers=with_acc(0.85), code="v3")}, STAMP)["a.md"]
     cell = history_cell(ROW, moved)  # 3.6 is judged by its test accuracy (its target's metric)
-    assert cell.startswith("0.840 → **0.850** <span") and "变化" in cell and "⚠" not in cell
+    assert cell.startswith("0.840 →<br>**0.850** <span") and "变化" in cell and "⚠" not in cell
     flagged = ledger.record({"a.md": snap(numbers=with_acc(0.86), code="v3")}, STAMP)["a.md"]
-    assert history_cell(ROW, flagged).startswith("0.840 → 0.850 → **0.860**")
+    assert history_cell(ROW, flagged).startswith("0.840 →<br>0.850 →<br>**0.860**")
     assert "⚠" in history_cell(ROW, flagged)
     board = board_markdown([ROW], "cpu", history={"a.md": flagged})
     assert "变化记录 |" in board and "⚠" in board

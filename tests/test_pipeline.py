@@ -316,7 +316,7 @@ def test_ledger_names_the_patched_module_and_flags_a_number_no_input_explains(mi
     assert '<tr class="dlnotes-ledger-moved"><th>3.6 test acc</th><td>0.850</td><td>0.840</td>' \
         in note
     board = (tmp_path / "site" / "results" / "index.html").read_text()
-    assert "0.840 → <strong>0.850</strong>" in board and 'class="dlnotes-moved"' in board
+    assert "0.840 →<br><strong>0.850</strong>" in board and 'class="dlnotes-moved"' in board
     measured = _ledger_note((tmp_path / "site" / "measured" / "index.html").read_text())
     assert "数字变化记录 · 无变化" in measured
 
@@ -335,7 +335,7 @@ def test_ledger_names_the_patched_module_and_flags_a_number_no_input_explains(mi
     assert "数字变化记录 · ⚠ 输入没变，数字变了" in note
     assert "没有任何输入变化，数字却超出了容差（相对 1e-6）：3.6 test acc 0.850 → 0.860" in note
     board = (tmp_path / "site2" / "results" / "index.html").read_text()
-    assert "0.840 → 0.850 → <strong>0.860</strong>" in board and "⚠" in board
+    assert "0.840 →<br>0.850 →<br><strong>0.860</strong>" in board and "⚠" in board
 
 
 def test_build_fails_naming_the_page_when_a_cell_raises(minisite, tmp_path):

@@ -132,7 +132,7 @@ def _headline(row: dict) -> str | None:
 
 def history_cell(row: dict, change) -> str:
     """The board's 变化记录 cell of ``row``: the last different values of its headline metric in
-    the ledger (oldest first, this build's in bold), ``变化`` when this build moved one of the
+    the ledger (oldest first, one a line, this build's in bold), ``变化`` when this build moved one of the
     row's numbers, ⚠ when the page's last change moved them with no input behind it.
     ``change`` is the page's :class:`.ledger.PageChange` (``None``: no record, e.g. an
     unexecuted page)."""
@@ -150,7 +150,8 @@ def history_cell(row: dict, change) -> str:
     moved_now = change.status == "changed" and row_moved
     if len(values) > 1:
         shown = [format_metric(name, v) for v in values[-HISTORY_SHOWN:]]
-        cell = " → ".join(shown[:-1] + [f"**{shown[-1]}**"]) + (" " + _MOVED if moved_now else "")
+        # one value a line: the column stays narrow, so the board still fits a desktop window
+        cell = " →<br>".join(shown[:-1] + [f"**{shown[-1]}**"]) + (" " + _MOVED if moved_now else "")
     else:
         cell = _MOVED if moved_now else "未变"
     return cell + (" " + _FLAGGED if change.flagged and row_moved else "")

@@ -57,10 +57,10 @@ from .ledger import (
     LedgerError,
     Snapshot,
     build_stamp,
-    ledger_note,
     page_inputs,
     page_numbers,
 )
+from .ledger_note import ledger_note
 from .math import KatexError, KatexRenderer
 from .pages import (
     is_notebook_page,
