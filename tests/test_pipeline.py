@@ -360,6 +360,65 @@ def test_result_box_is_drawn_by_the_build_with_ours_and_d2ls(minisite):
     assert "fixture" in (work / "site" / "results" / "index.html").read_text()
 
 
+_FIGURE = re.compile(r'<img alt="([^"]*)"[^>]*? src="data:image/[^"]*"[^>]*>'
+                     r'<p class="dlnotes-figure-data"><a href="([^"]+)" download>下载图的数据 \((CSV|JSON)\)</a>')
+
+
+def _csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The ``#`` comment lines and the table of a figure's data file."""
+    import csv
+
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return ([line for line in lines if line.startswith("#")],
+            list(csv.reader(line for line in lines if not line.startswith("#"))))
+
+
+def test_dlnotes_plot_figures_get_alt_text_and_a_link_to_their_data(minisite):
+    work, _ = minisite
+    page_dir = work / "site" / "executed"
+    html = (page_dir / "index.html").read_text()
+    figures = _FIGURE.findall(html)
+    assert [(alt.split("：")[0], kind) for alt, _, kind in figures] == [("折线图", "CSV"), ("训练曲线", "CSV")]
+    assert figures[0][0] == "折线图：横轴 输入 x（−3 到 3）；纵轴 ReLU(x)（0–3）"
+    assert 'alt="代码输出的图"' not in html and '<img alt="一个点"' in html  # prose images keep theirs
+    comments, rows = _csv_rows(page_dir / figures[0][1])
+    assert figures[0][1] == "executed-figure-1.csv"
+    assert "# page: executed.md" in comments and "# profile: cpu" in comments
+    assert any(line.startswith("# cell: executed.ipynb 的第 2 个单元") for line in comments)
+    assert rows[0] == ["输入 x", "ReLU(x)"] and len(rows) == 51 and rows[-1] == ["3", "3"]
+    index = json.loads((work / "site" / "search" / "search_index.json").read_text())
+    assert not any("下载图的数据" in d["text"] for d in index["docs"])  # links stay out of search
+    nb = nbformat.read(page_dir / "executed.ipynb", as_version=4)
+    nbformat.validate(nb)  # the download keeps each figure's description beside its image
+    described = [o for c in nb.cells for o in c.get("outputs", [])
+                 if "application/vnd.dlnotes.figure+json" in o.get("data", {})]
+    assert len(described) == 2 and all("image/svg+xml" in o["data"] for o in described)
+
+
+def test_training_figure_data_ends_with_the_final_metrics_the_page_reports(minisite):
+    work, _ = minisite
+    html = (work / "site" / "executed" / "index.html").read_text()
+    (alt, data_file, _), = [f for f in _FIGURE.findall(html) if f[0].startswith("训练曲线")]
+    assert alt == "训练曲线：横轴 epoch（1–3）；train loss 最终 0.5，train acc 最终 0.8，test acc 最终 0.84"
+    _, rows = _csv_rows(work / "site" / "executed" / data_file)
+    (reported,) = json.loads((work / "site" / "results.json").read_text())["results"]
+    columns = [name.replace(" ", "_") for name in rows[0]]
+    assert columns == ["epoch", "train_loss", "train_acc", "test_acc"]
+    final = dict(zip(columns, (float(v) for v in rows[-1]), strict=True))
+    assert final == {"epoch": reported["metrics"]["epochs"],
+                     **{name: reported["metrics"][name] for name in columns[1:]}}
+    assert rows[2][1] == "0.6123457"  # to seven significant digits
+
+
+def test_the_board_offers_every_epoch_of_every_reported_run_in_one_file(minisite):
+    work, _ = minisite
+    text = (work / "site" / "results-histories.csv").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    assert lines[0] == "page,key,model,epoch,metric,value"
+    assert "executed.md,3.6,fixture,3,test_acc,0.84" in lines and len(lines) == 1 + 3 * 5
+    assert 'href="../results-histories.csv"' in (work / "site" / "results" / "index.html").read_text()
+
+
 def test_prose_image_paths_are_rewritten_to_site_urls(minisite):
     work, _ = minisite
     html = (work / "site" / "executed" / "index.html").read_text()

@@ -6,12 +6,14 @@ from :mod:`dlnotes.references`, read here and nowhere in a page, so a reference 
 re-running anything. The same :func:`dlnotes.references.format_metric` prints a number in the page
 box and on the board. Outputs: the box (HTML), ``results.md`` (one row per experiment, a mark
 where ours is worse than d2l's or a target is missed, and the headline number's history from the
-number ledger, :mod:`.ledger`; a model-comparison table for the CNN chapters), ``results.json``
-and a chart of accuracy against wall time.
+number ledger, :mod:`.ledger`; a model-comparison table for the CNN chapters), ``results.json``,
+``results-histories.csv`` (every epoch of every reported run) and a chart of accuracy against
+wall time.
 """
 
 from __future__ import annotations
 
+import csv
 import html
 import io
 import json
@@ -22,7 +24,9 @@ from dlnotes.references import REFERENCES, format_metric, is_worse, metric_spec
 from .ledger import numbers_close
 
 __all__ = ["UnknownResultError", "check_keys", "collect", "result_box_html", "board_markdown",
-           "board_json", "accuracy_time_chart", "history_cell"]
+           "board_json", "histories_csv", "HISTORIES_FILE", "accuracy_time_chart", "history_cell"]
+
+HISTORIES_FILE = "results-histories.csv"
 
 _WORSE = '<span class="dlnotes-below" title="比 d2l 差">↓</span>'
 _MISSED = '<span class="dlnotes-below" title="未达到目标">✗</span>'
@@ -169,7 +173,8 @@ def board_markdown(rows: list[dict], profile: str, board_path: str = "results.md
         "是唯一手工录入的数据（见 `src/dlnotes/references.py`）。",
         "**↓** 表示本站结果比 d2l 差（准确率更低，或损失、误差、困惑度更高）；"
         "**✗** 表示没有达到本站为 `cpu` 配置设定的目标。",
-        "机器可读的数据：[results.json](results.json)。",
+        "机器可读的数据：[results.json](results.json)（最终数字）；"
+        f"[{HISTORIES_FILE}]({HISTORIES_FILE})（所有训练的逐轮曲线，一个文件：页面、实验、模型、轮次、指标、数值）。",
         *(["**变化记录** 是主要指标在最近几次构建中的不同取值（旧 → **新**，来自构建缓存里的数字变化记录）；"
             "**变化** 表示这次构建的数字与上次不同，**⚠** 表示输入没有任何变化、数字却变了。"
             "每个页面顶部的“数字变化记录”写明了原因。"] if history is not None else []),
@@ -243,9 +248,33 @@ def board_json(rows: list[dict], profile: str) -> str:
     payload = {
         "profile": profile,
         "references_source": "d2l-zh 2.0.0 (PyTorch), see src/dlnotes/references.py",
-        "results": rows,
+        "histories": HISTORIES_FILE,  # the per-epoch records live there, not here
+        "results": [{k: v for k, v in row.items() if k != "history"} for row in rows],
     }
     return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def histories_csv(rows: list[dict], profile: str) -> str:
+    """Every epoch of every run that reported a history, in one long table.
+
+    One line per (run, epoch, metric): ``page,key,model,epoch,metric,value``, in board order,
+    each epoch's metrics by name (a record read back from the cache has its keys sorted, so
+    the order it was recorded in is not kept); ``#`` lines before the header say what the file
+    is. A value the run could not compute (inf/nan) is left empty.
+    """
+    out = io.StringIO()
+    out.write("# dlnotes：所有训练的逐轮记录（results-histories.csv）\n")
+    out.write(f"# profile: {profile}\n")
+    out.write("# 每行是一次训练（page 页面里的 report_result key）某一轮的一个指标\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["page", "key", "model", "epoch", "metric", "value"])
+    for row in rows:
+        for epoch in row.get("history") or []:
+            for metric, value in sorted(epoch.items()):
+                if metric != "epoch":
+                    writer.writerow([row["page"], row["key"], row["model"], epoch.get("epoch"), metric,
+                                     "" if value is None else repr(value)])
+    return out.getvalue()
 
 
 def accuracy_time_chart(rows: list[dict]) -> bytes:

@@ -8,11 +8,13 @@ For every executed page (a jupytext ``.md`` that mkdocs-jupyter wrapped as a not
    HTML), and point mkdocs-jupyter at the render notebook;
 2. ``on_page_content``: give the page the TOC from our render, clean nbconvert's HTML
    (:mod:`.html`) and add the info bar (profile, time, download link); on every page, render
-   math with KaTeX (:mod:`.math`);
+   math with KaTeX (:mod:`.math`); give ``dlnotes.plot`` figures their alt text and a link to
+   their data (:mod:`.figures`);
 3. ``on_post_page``: draw mermaid diagrams as inline SVG (:mod:`.diagrams`; after the search
    plugin has read the page, so the SVG's styles stay out of the index) and link KaTeX's
    stylesheet (and mermaid's script, if no browser could draw the diagrams) on pages that use them;
-4. ``on_post_build``: copy the downloads and vendor assets into the site and log a summary.
+4. ``on_post_build``: copy the downloads, the figures' data files and vendor assets into the
+   site and log a summary.
 
 Once every page is known (end of ``on_files``), the number ledger (:mod:`.ledger`) compares each
 executed page's inputs and numbers with the last build's: its note goes under the run bar, its
@@ -40,16 +42,19 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .assets import copy_vendor_assets, ensure_node_modules, scripts_for, stylesheets_for
 from .board import (
+    HISTORIES_FILE,
     UnknownResultError,
     accuracy_time_chart,
     board_json,
     board_markdown,
     check_keys,
     collect,
+    histories_csv,
     result_box_html,
 )
 from .diagrams import DiagramError, MermaidRenderer
 from .execute import PageExecutionError, PagePlan, plan_page, run_plan
+from .figures import label_figures, page_figures, strip_figure_data
 from .html import clean_notebook_html, info_bar, unexecuted_banner
 from .ledger import FILE_NAME as LEDGER_FILE
 from .ledger import (
@@ -91,6 +96,7 @@ class PageRecord:
     title: str | None = None
     results: list = field(default_factory=list)
     inputs: dict | None = None  # the cache key's components, as the ledger stores them
+    figures: list = field(default_factory=list)  # dlnotes.plot figures (.figures.PageFigure)
 
 
 def _result_outputs(nb):
@@ -195,6 +201,9 @@ class NotebookBuild:
         render = self.cache_root / "render" / stem
         render_nb = to_render_notebook(nb, prose)
         _draw_result_boxes(render_nb)
+        strip_figure_data(render_nb)
+        figures = page_figures(nb, page=file.src_path, notebook=download.name,
+                               profile=nb.metadata.get("dlnotes", {}).get("profile", self.profile))
         for path, notebook in ((download, nb), (render, render_nb)):
             path.parent.mkdir(parents=True, exist_ok=True)
             text = nbformat.writes(notebook)
@@ -212,6 +221,7 @@ class NotebookBuild:
             title=prose.title,
             results=results,
             inputs=page_inputs(plan.inputs, executed.machine) if executed.executed else None,
+            figures=figures,
         )
 
     def on_files(self, files, config):
@@ -315,6 +325,7 @@ class NotebookBuild:
         generated = {
             "results.md": board_markdown(rows, self.profile, history=self.changes),
             "results.json": board_json(rows, self.profile),
+            HISTORIES_FILE: histories_csv(rows, self.profile),
             "results-chart.svg": self._chart(rows),
         }
         for name, content in generated.items():
@@ -336,7 +347,8 @@ class NotebookBuild:
             change = self.changes.get(page.file.src_path)
             if record.executed and change is not None:
                 bar += ledger_note(change, self.ledger.rtol)
-            html = bar + _rewrite_md_links(clean_notebook_html(html), page, files)
+            html = bar + _rewrite_md_links(label_figures(clean_notebook_html(html), record.figures),
+                                           page, files)
         html = _link_source_titles(html, self.source_url)
         key = page.file.src_path
         try:
@@ -369,6 +381,8 @@ class NotebookBuild:
             page_dir = site_dir / _dest_dir(record.src_path, config.use_directory_urls)
             page_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(record.download, page_dir / record.download.name)
+            for figure in record.figures:
+                (page_dir / figure.filename).write_text(figure.content, encoding="utf-8")
         copy_vendor_assets(self.node_modules, site_dir)
         self.katex.save()
         self.diagrams.close()
