@@ -1,7 +1,7 @@
 """One fresh virtual environment per test run, installed from ``pyproject.toml`` as a reader
 would (``pip install .[site]``, versions held to the pins), shared by the tests that need it:
 ``test_dependencies.py`` (every module imports) and ``test_download_notebook.py`` (a downloaded
-notebook runs in it). Installing it costs about a minute; ``conftest.py`` imports the fixture,
+notebook runs in it). Installing it takes minutes; ``conftest.py`` imports the fixture,
 so however many tests ask for it, CI pays once.
 
 The import check runs right after the install, before any other test can add to the

@@ -269,6 +269,12 @@ def test_downloaded_training_notebook_runs_in_a_fresh_environment_and_reports_th
     # the notebook ran against the wheel, installed into the fresh environment
     assert f"dlnotes {version} · {fresh_env.python.parent}" in printed, printed
     assert f"DLNOTES_DATA_DIR={data}" in printed
-    again = results_of(ran)
-    # seeded, same profile and threads, same machine: the computed numbers are identical
-    assert [computed(r) for r in again] == [computed(r) for r in built]
+    again = [computed(r) for r in results_of(ran)]
+    built = [computed(r) for r in built]
+    assert [{**r, "metrics": None} for r in again] == [{**r, "metrics": None} for r in built]
+    # Seeded, same profile and threads: on the machine that built the page the numbers come out
+    # bit for bit the same (seen on every run here). The tolerance is for a page that came from
+    # a cache filled on another CPU (GitHub's runners vary): a different vector unit may round a
+    # loss differently in the last digits, or flip a single prediction (1e-4 of the test set).
+    for now, then in zip(again, built, strict=True):
+        assert now["metrics"] == pytest.approx(then["metrics"], rel=1e-4, abs=1e-4), (now, then)
