@@ -258,7 +258,11 @@ def test_prose_only_rebuild_starts_no_kernel(minisite, tmp_path):
         page_file.write_text(original)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "(0 run, 2 from cache" in result.stderr
-    assert "改过" in (tmp_path / "site" / "executed" / "index.html").read_text()
+    html = (tmp_path / "site" / "executed" / "index.html").read_text()
+    assert "改过" in html
+    # prose is not an input of the numbers: the ledger says nothing changed
+    assert "<summary>数字变化记录 · 无变化</summary>" in html
+    assert "0 pages changed, 0 first records, 2 unchanged" in result.stderr
 
 
 def build_with_page_edit(minisite, tmp_path, old: str, new: str, cache: Path | None = None):
@@ -271,6 +275,83 @@ def build_with_page_edit(minisite, tmp_path, old: str, new: str, cache: Path | N
     assert old in text
     page_file.write_text(text.replace(old, new))
     return mkdocs_build(broken / "mkdocs.yml", tmp_path / "site", cache or tmp_path / "cache")
+
+
+def _ledger_note(html: str) -> str:
+    return re.search(r'<details class="dlnotes-ledger.*?</details>', html, re.S)[0]
+
+
+def test_first_build_notes_every_executed_page_under_its_run_bar(minisite):
+    work, _ = minisite
+    html = (work / "site" / "executed" / "index.html").read_text()
+    note = _ledger_note(html)
+    assert html.index('class="dlnotes-info"') < html.index(note)
+    assert "数字变化记录 · 首次记录" in note
+    assert "<th>3.6 test acc</th><td>0.840</td>" in note
+    assert "数字变化记录" in (work / "site" / "measured" / "index.html").read_text()
+    board = (work / "site" / "results" / "index.html").read_text()
+    assert "<th>变化记录</th>" in board and "首次记录" in board
+    assert "数字变化记录" not in (work / "site" / "search" / "search_index.json").read_text()
+
+
+def test_ledger_names_the_patched_module_and_flags_a_number_no_input_explains(minisite, tmp_path):
+    """Build a copy of the project whose dlnotes.history is patched to add 0.01 to the final
+    test accuracy, on a copy of the fixture build's cache: the page re-runs and its note names
+    the module and the number. Then change the cached number behind the build's back: the next
+    build flags it."""
+    work, _ = minisite
+    project = tmp_path / "project"
+    (project / "hooks").mkdir(parents=True)
+    shutil.copy(ROOT / "hooks" / "notebooks.py", project / "hooks")
+    shutil.copy(ROOT / "requirements.txt", project)
+    shutil.copytree(SRC, project / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    history = project / "src" / "dlnotes" / "history.py"
+    code = history.read_text()
+    assert "        return self.records[-1]\n" in code
+    history.write_text(code.replace(
+        "        return self.records[-1]\n",
+        '        return {**self.records[-1], "test_acc": self.records[-1]["test_acc"] + 0.01}\n'))
+    shutil.copytree(work / "src", project / "site")
+    config = project / "site" / "mkdocs.yml"
+    config.write_text(config.read_text().replace(f"{ROOT}/hooks/", f"{project}/hooks/"))
+    cache = tmp_path / "cache"
+    shutil.copytree(work / "cache", cache)
+    pythonpath = os.pathsep.join([str(project / "src"), os.environ.get("PYTHONPATH", "")])
+
+    def build(site: str) -> str:
+        result = mkdocs_build(config, tmp_path / site, cache, PYTHONPATH=pythonpath)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stderr
+
+    log = build("site")
+    assert "(1 run, 1 from cache" in log and "1 pages changed" in log
+    note = _ledger_note((tmp_path / "site" / "executed" / "index.html").read_text())
+    assert "数字变化记录 · 有变化：模块 dlnotes.history</summary>" in note
+    assert "变了的数字：3.6 test acc 0.840 → 0.850" in note and "⚠" not in note
+    assert '<tr class="dlnotes-ledger-moved"><th>3.6 test acc</th><td>0.850</td><td>0.840</td>' \
+        in note
+    board = (tmp_path / "site" / "results" / "index.html").read_text()
+    assert "0.840 →<br><strong>0.850</strong>" in board and 'class="dlnotes-moved"' in board
+    measured = _ledger_note((tmp_path / "site" / "measured" / "index.html").read_text())
+    assert "数字变化记录 · 无变化" in measured
+
+    # the same number, changed in the cache: no input changed, so the build flags it
+    from dlnotes.results import RESULT_MIME
+
+    [entry] = [p for p in (cache / "executed").glob("*.ipynb") if "0.85" in p.read_text()]
+    nb = nbformat.read(entry, as_version=4)
+    [record] = [o["data"][RESULT_MIME] for c in nb.cells for o in c.get("outputs", [])
+                if RESULT_MIME in o.get("data", {})]
+    record["metrics"]["test_acc"] = 0.86
+    nbformat.write(nb, entry)
+    log = build("site2")
+    assert "(0 run, 2 from cache" in log and "no input changed (⚠): executed.md" in log
+    note = _ledger_note((tmp_path / "site2" / "executed" / "index.html").read_text())
+    assert "数字变化记录 · ⚠ 输入没变，数字变了" in note
+    assert "没有任何输入变化，数字却超出了容差（相对 1e-6）：3.6 test acc 0.850 → 0.860" in note
+    board = (tmp_path / "site2" / "results" / "index.html").read_text()
+    assert "0.840 →<br>0.850 →<br><strong>0.860</strong>" in board and "⚠" in board
 
 
 def test_build_fails_naming_the_page_when_a_cell_raises(minisite, tmp_path):
@@ -473,7 +554,7 @@ def test_split_balances_recorded_times_and_is_the_same_every_time():
         split(["a.md"], times, 0)
 
 
-_RUN_TIME = re.compile(r'(data-run-seconds="|用时 |"seconds": )[\d.]+')
+_RUN_TIME = re.compile(r'(data-run-seconds="|用时 |"seconds": |dlnotes-ledger-time">)[\d.]+')
 
 
 def _site_files(site: Path) -> dict[str, bytes]:
@@ -517,6 +598,23 @@ def test_sharded_build_with_merged_cache_equals_one_build(minisite, tmp_path):
     assert sorted(one_build) == sorted(sharded)
     differ = [name for name in one_build if one_build[name] != sharded[name]]
     assert not differ, differ
+    # the publishing build left the ledger in the cache folder the workflow saves for the next
+    ledger = json.loads((merged / "ledger.json").read_text(encoding="utf-8"))
+    assert sorted(ledger["pages"]) == ["executed.md", "measured.md"]
+
+
+def test_merging_shares_keeps_the_ledger_of_earlier_builds(tmp_path):
+    from dlnotes_site.shards import merge_caches
+
+    share = tmp_path / "share-0"
+    (share / "executed").mkdir(parents=True)
+    (share / "executed" / "k.ipynb").write_text("{}", encoding="utf-8")
+    into = tmp_path / "cache"
+    into.mkdir()
+    earlier = '{"format": 1, "pages": {"a.md": []}}'
+    (into / "ledger.json").write_text(earlier, encoding="utf-8")
+    assert merge_caches([share], into) == 1
+    assert (into / "ledger.json").read_text(encoding="utf-8") == earlier
 
 
 # -- what an addition re-runs (the build's own cache keys over every real page) ----------------

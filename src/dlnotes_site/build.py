@@ -14,6 +14,10 @@ For every executed page (a jupytext ``.md`` that mkdocs-jupyter wrapped as a not
    plugin has read the page, so the SVG's styles stay out of the index) and link KaTeX's
    stylesheet (and mermaid's script, if no browser could draw the diagrams) on pages that use them;
 4. ``on_post_build``: copy the downloads and vendor assets into the site and log a summary.
+
+Once every page is known (end of ``on_files``), the number ledger (:mod:`.ledger`) compares each
+executed page's inputs and numbers with the last build's: its note goes under the run bar, its
+history onto the results board, and ``ledger.json`` is saved in ``on_post_build``.
 """
 
 from __future__ import annotations
@@ -49,6 +53,16 @@ from .diagrams import DiagramError, MermaidRenderer
 from .download import WHEEL_FOLDER, wheel_url, with_setup_cells
 from .execute import PageExecutionError, PagePlan, plan_page, run_plan
 from .html import clean_notebook_html, info_bar, unexecuted_banner
+from .ledger import FILE_NAME as LEDGER_FILE
+from .ledger import (
+    Ledger,
+    LedgerError,
+    Snapshot,
+    build_stamp,
+    page_inputs,
+    page_numbers,
+)
+from .ledger_note import ledger_note
 from .math import KatexError, KatexRenderer
 from .pages import (
     is_notebook_page,
@@ -79,6 +93,7 @@ class PageRecord:
     toc_tokens: list = field(default_factory=list)
     title: str | None = None
     results: list = field(default_factory=list)
+    inputs: dict | None = None  # the cache key's components, as the ledger stores them
 
 
 def _result_outputs(nb):
@@ -103,6 +118,8 @@ class NotebookBuild:
 
     def __init__(self, root: Path) -> None:
         self.pages: dict[str, PageRecord] = {}
+        self.changes: dict = {}  # src_path -> ledger.PageChange of this build
+        self.ledger: Ledger | None = None
         self.stash = Stash()  # math and figures held out of the search index (see .stash)
         self.root = root  # the project: src/, requirements.txt, package.json, node_modules/
 
@@ -202,6 +219,7 @@ class NotebookBuild:
             toc_tokens=prose.toc_tokens,
             title=prose.title,
             results=results,
+            inputs=page_inputs(plan.inputs, executed.machine) if executed.executed else None,
         )
 
     def on_files(self, files, config):
@@ -231,6 +249,7 @@ class NotebookBuild:
             for record in records:
                 self.pages[record.src_path] = record
         self._log_summary(time.perf_counter() - start)
+        self._record_ledger()
         self._add_results_board(files, config)
         return files
 
@@ -274,6 +293,28 @@ class NotebookBuild:
                 raise PluginError(message + f"; CI publishes executed pages only: unset {EXECUTE_VAR}")
             log.warning(message)
 
+    def _record_ledger(self) -> None:
+        """Compare every executed page with the ledger (saved in ``on_post_build``)."""
+        start = time.perf_counter()
+        try:
+            self.ledger = Ledger(self.cache_root / LEDGER_FILE)
+        except LedgerError as err:
+            raise PluginError(str(err)) from err
+        snapshots = {r.src_path: Snapshot(r.inputs, page_numbers(r.results), r.run_seconds)
+                     for r in self.pages.values() if r.executed and r.inputs is not None}
+        self.changes = self.ledger.record(snapshots, build_stamp())
+        count = {s: sum(c.status == s for c in self.changes.values())
+                 for s in ("changed", "first", "same")}
+        # a flag is shown on the page and the board, and logged, but fails no build: a GPU
+        # build may legitimately be nondeterministic
+        flagged = sorted(p for p, c in self.changes.items() if c.flagged and c.status != "same")
+        log.info(
+            f"dlnotes: number ledger: {count['changed']} pages changed, {count['first']} first "
+            f"records, {count['same']} unchanged ({time.perf_counter() - start:.2f} s)"
+            + (f"; numbers moved with no input changed (⚠): {', '.join(flagged)}"
+               if flagged else "")
+        )
+
     def _chart(self, rows: list[dict]) -> bytes:
         """The accuracy/time chart, redrawn only when its data changed (drawing it means
         importing matplotlib, about a second of every warm build otherwise)."""
@@ -295,7 +336,7 @@ class NotebookBuild:
 
         rows = collect({r.src_path: r.results for r in self.pages.values()})
         generated = {
-            "results.md": board_markdown(rows, self.profile),
+            "results.md": board_markdown(rows, self.profile, history=self.changes),
             "results.json": board_json(rows, self.profile),
             "results-chart.svg": self._chart(rows),
         }
@@ -315,6 +356,9 @@ class NotebookBuild:
             bar = info_bar(self.profile, record.run_seconds, href, record.machine) \
                 if record.executed \
                 else unexecuted_banner(self.settings.execute or ())
+            change = self.changes.get(page.file.src_path)
+            if record.executed and change is not None:
+                bar += ledger_note(change, self.ledger.rtol)
             html = bar + _rewrite_md_links(clean_notebook_html(html), page, files)
         html = _link_source_titles(html, self.source_url)
         key = page.file.src_path
@@ -351,6 +395,8 @@ class NotebookBuild:
         copy_vendor_assets(self.node_modules, site_dir)
         self.katex.save()
         self.diagrams.close()
+        if self.ledger is not None:
+            self.ledger.save()
 
     def on_build_error(self, error) -> None:
         if hasattr(self, "diagrams"):
