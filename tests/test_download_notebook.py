@@ -127,6 +127,13 @@ def test_a_requirement_that_is_not_a_pin_fails_naming_its_line(tmp_path):
         build_wheel(root)
 
 
+def test_a_project_without_pyproject_fails_naming_the_file(tmp_path):
+    root = project_copy(tmp_path)
+    (root / "pyproject.toml").unlink()
+    with pytest.raises(WheelError, match=r"pyproject.toml does not exist"):
+        build_wheel(root)
+
+
 # -- the setup cells ---------------------------------------------------------------------------
 
 def cells_for(wheel, url="https://example.org/book/downloads/x.whl"):

@@ -304,6 +304,7 @@ def test_ledger_names_the_patched_module_and_flags_a_number_no_input_explains(mi
     (project / "hooks").mkdir(parents=True)
     shutil.copy(ROOT / "hooks" / "notebooks.py", project / "hooks")
     shutil.copy(ROOT / "requirements.txt", project)
+    shutil.copy(ROOT / "pyproject.toml", project)  # the served dlnotes wheel is built from it
     shutil.copytree(SRC, project / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     (project / "node_modules").symlink_to(ROOT / "node_modules")
     history = project / "src" / "dlnotes" / "history.py"

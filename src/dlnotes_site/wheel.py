@@ -60,6 +60,8 @@ def _normalize(name: str) -> str:
 
 def pinned_requirements(requirements: Path) -> dict[str, str]:
     """``{normalized name: "name==version"}`` for every pin in ``requirements``."""
+    if not requirements.is_file():
+        raise WheelError(f"{requirements} does not exist: the wheel's pins come from it")
     pins = {}
     for number, line in enumerate(requirements.read_text(encoding="utf-8").splitlines(), 1):
         line = line.split("#", 1)[0].strip()
@@ -73,7 +75,11 @@ def pinned_requirements(requirements: Path) -> dict[str, str]:
 
 
 def _project(root: Path) -> dict:
-    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8")).get("project", {})
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        raise WheelError(f"{path} does not exist: the wheel's name, version and dependencies "
+                         "come from it")
+    project = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {})
     missing = [key for key in ("name", "version", "dependencies") if key not in project]
     if missing:
         raise WheelError(f"pyproject.toml: [project] has no {', '.join(missing)}")
