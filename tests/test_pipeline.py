@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from dlnotes_site.download import SETUP_TAG
 from dlnotes_site.execute import PageExecutionError, cache_key, execute_page
 from dlnotes_site.pages import imported_dlnotes_modules, module_files, read_page
 
@@ -221,6 +222,21 @@ def test_executed_page_has_outputs_info_bar_and_download(minisite):
     assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
 
+def test_download_starts_with_the_setup_cells_but_the_page_and_the_cache_do_not(minisite):
+    work, _ = minisite
+    page_dir = work / "site" / "executed"
+    nb = nbformat.read(page_dir / "executed.ipynb", as_version=4)
+    assert [SETUP_TAG in c.metadata.get("tags", []) for c in nb.cells[:3]] == [True, True, False]
+    wheel = work / "site" / "downloads" / nb.metadata["dlnotes"]["wheel"]
+    assert wheel.is_file() and wheel.name in nb.cells[1].source
+    html = (page_dir / "index.html").read_text()
+    assert "先运行这个单元" not in html and wheel.name not in html
+    # the build executed and rendered the page without them
+    kept = list((work / "cache" / "executed").glob("*.ipynb"))
+    kept += list((work / "cache" / "render").rglob("*.ipynb"))
+    assert kept and not [p for p in kept if SETUP_TAG in p.read_text()]
+
+
 def test_executed_page_does_not_inline_jupyter_css(minisite):
     work, _ = minisite
     html = (work / "site" / "executed" / "index.html").read_text()
@@ -288,6 +304,7 @@ def test_ledger_names_the_patched_module_and_flags_a_number_no_input_explains(mi
     (project / "hooks").mkdir(parents=True)
     shutil.copy(ROOT / "hooks" / "notebooks.py", project / "hooks")
     shutil.copy(ROOT / "requirements.txt", project)
+    shutil.copy(ROOT / "pyproject.toml", project)  # the served dlnotes wheel is built from it
     shutil.copytree(SRC, project / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     (project / "node_modules").symlink_to(ROOT / "node_modules")
     history = project / "src" / "dlnotes" / "history.py"
