@@ -247,6 +247,18 @@ def test_executed_page_does_not_inline_jupyter_css(minisite):
     assert len(html.encode()) < 150_000
 
 
+def test_every_page_names_the_search_dialog(minisite):
+    """Material's search is a role="dialog" without a name; the build gives it one on every page,
+    the 404 page included (screen readers announce a nameless dialog as just "dialog")."""
+    work, _ = minisite
+    pages = sorted((work / "site").rglob("*.html"))
+    assert any(p.name == "404.html" for p in pages)
+    for page in pages:
+        tags = re.findall(r'<div class="md-search"[^>]*>', page.read_text())
+        assert tags == ['<div class="md-search" aria-label="搜索本站" data-md-component="search" '
+                        'role="dialog">'], (page, tags)
+
+
 def test_prose_only_rebuild_starts_no_kernel(minisite, tmp_path):
     work, _ = minisite
     page_file = work / "src" / "docs" / "executed.md"

@@ -153,6 +153,16 @@ def test_vendor_assets_are_served_by_the_site(built_site):
     assert (built_site / "assets/vendor/mermaid/mermaid.min.js").stat().st_size > 100_000
 
 
+def test_test_only_npm_packages_are_not_shipped(built_site):
+    """axe-core (package.json devDependencies) runs in the browser tests only: no page loads it
+    and the site holds no copy."""
+    dev = json.loads((ROOT / "package.json").read_text())["devDependencies"]
+    assert "axe-core" in dev
+    for name in dev:
+        assert not list(built_site.rglob(f"*{name}*")), name
+        assert not [p for p in all_html(built_site) if name in p.read_text(encoding="utf-8")], name
+
+
 def test_chinese_search_finds_pages_by_word(built_site):
     index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
     docs = index["docs"]

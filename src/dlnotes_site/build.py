@@ -13,7 +13,8 @@ For every executed page (a jupytext ``.md`` that mkdocs-jupyter wrapped as a not
    their data (:mod:`.figures`);
 3. ``on_post_page``: draw mermaid diagrams as inline SVG (:mod:`.diagrams`; after the search
    plugin has read the page, so the SVG's styles stay out of the index) and link KaTeX's
-   stylesheet (and mermaid's script, if no browser could draw the diagrams) on pages that use them;
+   stylesheet (and mermaid's script, if no browser could draw the diagrams) on pages that use them,
+   and name the theme's search dialog (:func:`.html.name_search_dialog`);
 4. ``on_post_build``: copy the downloads, the figures' data files and vendor assets into the
    site and log a summary.
 
@@ -57,7 +58,7 @@ from .diagrams import DiagramError, MermaidRenderer
 from .download import WHEEL_FOLDER, wheel_url, with_setup_cells
 from .execute import PageExecutionError, PagePlan, plan_page, run_plan
 from .figures import label_figures, page_figures, strip_figure_data
-from .html import clean_notebook_html, info_bar, unexecuted_banner
+from .html import clean_notebook_html, info_bar, name_search_dialog, unexecuted_banner
 from .ledger import FILE_NAME as LEDGER_FILE
 from .ledger import (
     Ledger,
@@ -383,7 +384,7 @@ class NotebookBuild:
 
     def on_post_page(self, output: str, page, config) -> str:
         base = "../" * page.url.count("/")
-        output = self.stash.restore(page.file.src_path, output)
+        output = name_search_dialog(self.stash.restore(page.file.src_path, output))
         try:
             output = self.diagrams.render(output, f"docs/{page.file.src_path}")
         except DiagramError as err:  # on_build_error stops the browser
@@ -398,6 +399,10 @@ class NotebookBuild:
             insert_at = output.rfind("<script", 0, bundle) if bundle != -1 else output.rfind("</body>")
             output = output[:insert_at] + scripts + "\n" + output[insert_at:]
         return output
+
+    def on_post_template(self, output: str, template_name: str, config) -> str:
+        """Static pages (404.html) get the same fixes to the theme's HTML as content pages."""
+        return name_search_dialog(output) if template_name.endswith(".html") else output
 
     def on_post_build(self, config) -> None:
         site_dir = Path(config.site_dir)
