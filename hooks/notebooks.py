@@ -38,6 +38,10 @@ def on_post_page(output, page, config):
     return _build.on_post_page(output, page, config)
 
 
+def on_post_template(output_content, template_name, config):
+    return _build.on_post_template(output_content, template_name, config)
+
+
 def on_post_build(config):
     _build.on_post_build(config)
 

@@ -13,9 +13,10 @@ fi
 python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -r requirements-dev.txt -e .
 
-# MathJax and mermaid are served by the site itself (no CDN): pinned in package.json.
+# KaTeX and mermaid are served by the site itself (no CDN) and pinned in package.json; axe-core is
+# pinned there too, as a devDependency the browser tests inject into pages (never copied into the site).
 if ! command -v npm >/dev/null; then
-  echo "setup: npm (Node.js) is required to fetch MathJax and mermaid; install Node.js first" >&2
+  echo "setup: npm (Node.js) is required to fetch KaTeX, mermaid and axe-core; install Node.js first" >&2
   exit 1
 fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -10,6 +10,9 @@ import pytest
 # the browser tests' fixtures (built site on localhost, Chromium, page visits), for every module
 from browser_support import base_url, browser, site_dir, visit  # noqa: F401
 
+# one fresh virtual environment installed from pyproject.toml, shared by the tests that need it
+from fresh_env import fresh_env  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

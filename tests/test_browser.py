@@ -102,6 +102,23 @@ def test_figures_stay_visible_in_dark_mode(visit):
     assert np.median(light) > 0.8 and np.percentile(light, 0.5) < 0.4
 
 
+def test_a_figure_reads_as_what_it_shows_and_links_its_data(visit):
+    v = visit(TRAINING)
+    figure = v.page.get_by_role("img", name="训练曲线", exact=False).first  # the name a screen reader says
+    assert figure.get_attribute("alt").startswith("训练曲线：横轴 epoch")
+    link = v.page.locator(".jp-RenderedSVG .dlnotes-figure-data a").first
+    link.scroll_into_view_if_needed()
+    assert link.inner_text() == "下载图的数据 (CSV)" and link.is_visible()
+    assert link.get_attribute("download") is not None
+    fetched = v.page.evaluate("""async href => { const r = await fetch(href);
+        return {status: r.status, text: await r.text()}; }""", link.get_attribute("href"))
+    assert fetched["status"] == 200 and fetched["text"].startswith("# dlnotes 图的数据")
+    shown = v.page.locator(".jp-RenderedSVG").first
+    shown.screenshot(path=str(shot_name("figure-with-data-link", "light")))
+    switch_to_dark(v.page)
+    shown.screenshot(path=str(shot_name("figure-with-data-link", "dark")))
+
+
 def test_copy_button_copies_the_code(visit, base_url):
     v = visit(TRAINING, permissions=["clipboard-read", "clipboard-write"])
     block = v.page.locator(".jp-InputArea .highlight").first

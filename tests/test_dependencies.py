@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,33 +14,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-IMPORT_EVERYTHING = """
-import importlib, pkgutil, dlnotes, dlnotes_site
-failed = []
-for package in (dlnotes, dlnotes_site):
-    for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        try:
-            importlib.import_module(module.name)
-        except Exception as err:  # noqa: BLE001 - report every failure, not the first
-            failed.append(f"{module.name}: {err!r}")
-print("\\n".join(failed) or "every module imported")
-raise SystemExit(1 if failed else 0)
-"""
-
 
 @pytest.mark.slow
-def test_a_fresh_environment_from_pyproject_imports_every_module(tmp_path):
-    env = tmp_path / "env"
-    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
-    python = env / "bin" / "python"
-    install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "-c", str(ROOT / "requirements.txt"),
-         "-c", str(ROOT / "requirements-dev.txt"), f"{ROOT}[site]"],
-        capture_output=True, text=True)
-    assert install.returncode == 0, install.stderr[-3000:]
-    # run outside the checkout, so that src/ on the path cannot stand in for the installed copy
-    result = subprocess.run([str(python), "-c", IMPORT_EVERYTHING], capture_output=True, text=True,
-                            cwd=tmp_path)
+def test_a_fresh_environment_from_pyproject_imports_every_module(fresh_env):
+    # the environment is built (and the import check run in it) by tests/fresh_env.py
+    result = fresh_env.imports
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from dlnotes_site.download import SETUP_TAG
 from dlnotes_site.execute import PageExecutionError, cache_key, execute_page
 from dlnotes_site.pages import imported_dlnotes_modules, module_files, read_page
 
@@ -221,6 +222,21 @@ def test_executed_page_has_outputs_info_bar_and_download(minisite):
     assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
 
+def test_download_starts_with_the_setup_cells_but_the_page_and_the_cache_do_not(minisite):
+    work, _ = minisite
+    page_dir = work / "site" / "executed"
+    nb = nbformat.read(page_dir / "executed.ipynb", as_version=4)
+    assert [SETUP_TAG in c.metadata.get("tags", []) for c in nb.cells[:3]] == [True, True, False]
+    wheel = work / "site" / "downloads" / nb.metadata["dlnotes"]["wheel"]
+    assert wheel.is_file() and wheel.name in nb.cells[1].source
+    html = (page_dir / "index.html").read_text()
+    assert "先运行这个单元" not in html and wheel.name not in html
+    # the build executed and rendered the page without them
+    kept = list((work / "cache" / "executed").glob("*.ipynb"))
+    kept += list((work / "cache" / "render").rglob("*.ipynb"))
+    assert kept and not [p for p in kept if SETUP_TAG in p.read_text()]
+
+
 def test_executed_page_does_not_inline_jupyter_css(minisite):
     work, _ = minisite
     html = (work / "site" / "executed" / "index.html").read_text()
@@ -229,6 +245,18 @@ def test_executed_page_does_not_inline_jupyter_css(minisite):
     article = re.sub(r'<figure class="dl-diagram">.*?</figure>', "", article, flags=re.S)
     assert "<style" not in article
     assert len(html.encode()) < 150_000
+
+
+def test_every_page_names_the_search_dialog(minisite):
+    """Material's search is a role="dialog" without a name; the build gives it one on every page,
+    the 404 page included (screen readers announce a nameless dialog as just "dialog")."""
+    work, _ = minisite
+    pages = sorted((work / "site").rglob("*.html"))
+    assert any(p.name == "404.html" for p in pages)
+    for page in pages:
+        tags = re.findall(r'<div class="md-search"[^>]*>', page.read_text())
+        assert tags == ['<div class="md-search" aria-label="搜索本站" data-md-component="search" '
+                        'role="dialog">'], (page, tags)
 
 
 def test_prose_only_rebuild_starts_no_kernel(minisite, tmp_path):
@@ -242,7 +270,11 @@ def test_prose_only_rebuild_starts_no_kernel(minisite, tmp_path):
         page_file.write_text(original)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "(0 run, 2 from cache" in result.stderr
-    assert "改过" in (tmp_path / "site" / "executed" / "index.html").read_text()
+    html = (tmp_path / "site" / "executed" / "index.html").read_text()
+    assert "改过" in html
+    # prose is not an input of the numbers: the ledger says nothing changed
+    assert "<summary>数字变化记录 · 无变化</summary>" in html
+    assert "0 pages changed, 0 first records, 2 unchanged" in result.stderr
 
 
 def build_with_page_edit(minisite, tmp_path, old: str, new: str, cache: Path | None = None):
@@ -255,6 +287,84 @@ def build_with_page_edit(minisite, tmp_path, old: str, new: str, cache: Path | N
     assert old in text
     page_file.write_text(text.replace(old, new))
     return mkdocs_build(broken / "mkdocs.yml", tmp_path / "site", cache or tmp_path / "cache")
+
+
+def _ledger_note(html: str) -> str:
+    return re.search(r'<details class="dlnotes-ledger.*?</details>', html, re.S)[0]
+
+
+def test_first_build_notes_every_executed_page_under_its_run_bar(minisite):
+    work, _ = minisite
+    html = (work / "site" / "executed" / "index.html").read_text()
+    note = _ledger_note(html)
+    assert html.index('class="dlnotes-info"') < html.index(note)
+    assert "数字变化记录 · 首次记录" in note
+    assert "<th>3.6 test acc</th><td>0.840</td>" in note
+    assert "数字变化记录" in (work / "site" / "measured" / "index.html").read_text()
+    board = (work / "site" / "results" / "index.html").read_text()
+    assert "<th>变化记录</th>" in board and "首次记录" in board
+    assert "数字变化记录" not in (work / "site" / "search" / "search_index.json").read_text()
+
+
+def test_ledger_names_the_patched_module_and_flags_a_number_no_input_explains(minisite, tmp_path):
+    """Build a copy of the project whose dlnotes.history is patched to add 0.01 to the final
+    test accuracy, on a copy of the fixture build's cache: the page re-runs and its note names
+    the module and the number. Then change the cached number behind the build's back: the next
+    build flags it."""
+    work, _ = minisite
+    project = tmp_path / "project"
+    (project / "hooks").mkdir(parents=True)
+    shutil.copy(ROOT / "hooks" / "notebooks.py", project / "hooks")
+    shutil.copy(ROOT / "requirements.txt", project)
+    shutil.copy(ROOT / "pyproject.toml", project)  # the served dlnotes wheel is built from it
+    shutil.copytree(SRC, project / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    history = project / "src" / "dlnotes" / "history.py"
+    code = history.read_text()
+    assert "        return self.records[-1]\n" in code
+    history.write_text(code.replace(
+        "        return self.records[-1]\n",
+        '        return {**self.records[-1], "test_acc": self.records[-1]["test_acc"] + 0.01}\n'))
+    shutil.copytree(work / "src", project / "site")
+    config = project / "site" / "mkdocs.yml"
+    config.write_text(config.read_text().replace(f"{ROOT}/hooks/", f"{project}/hooks/"))
+    cache = tmp_path / "cache"
+    shutil.copytree(work / "cache", cache)
+    pythonpath = os.pathsep.join([str(project / "src"), os.environ.get("PYTHONPATH", "")])
+
+    def build(site: str) -> str:
+        result = mkdocs_build(config, tmp_path / site, cache, PYTHONPATH=pythonpath)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stderr
+
+    log = build("site")
+    assert "(1 run, 1 from cache" in log and "1 pages changed" in log
+    note = _ledger_note((tmp_path / "site" / "executed" / "index.html").read_text())
+    assert "数字变化记录 · 有变化：模块 dlnotes.history</summary>" in note
+    assert "变了的数字：3.6 test acc 0.840 → 0.850" in note and "⚠" not in note
+    assert '<tr class="dlnotes-ledger-moved"><th>3.6 test acc</th><td>0.850</td><td>0.840</td>' \
+        in note
+    board = (tmp_path / "site" / "results" / "index.html").read_text()
+    assert "0.840 →<br><strong>0.850</strong>" in board and 'class="dlnotes-moved"' in board
+    measured = _ledger_note((tmp_path / "site" / "measured" / "index.html").read_text())
+    assert "数字变化记录 · 无变化" in measured
+
+    # the same number, changed in the cache: no input changed, so the build flags it
+    from dlnotes.results import RESULT_MIME
+
+    [entry] = [p for p in (cache / "executed").glob("*.ipynb") if "0.85" in p.read_text()]
+    nb = nbformat.read(entry, as_version=4)
+    [record] = [o["data"][RESULT_MIME] for c in nb.cells for o in c.get("outputs", [])
+                if RESULT_MIME in o.get("data", {})]
+    record["metrics"]["test_acc"] = 0.86
+    nbformat.write(nb, entry)
+    log = build("site2")
+    assert "(0 run, 2 from cache" in log and "no input changed (⚠): executed.md" in log
+    note = _ledger_note((tmp_path / "site2" / "executed" / "index.html").read_text())
+    assert "数字变化记录 · ⚠ 输入没变，数字变了" in note
+    assert "没有任何输入变化，数字却超出了容差（相对 1e-6）：3.6 test acc 0.850 → 0.860" in note
+    board = (tmp_path / "site2" / "results" / "index.html").read_text()
+    assert "0.840 →<br>0.850 →<br><strong>0.860</strong>" in board and "⚠" in board
 
 
 def test_build_fails_naming_the_page_when_a_cell_raises(minisite, tmp_path):
@@ -277,6 +387,69 @@ def test_result_box_is_drawn_by_the_build_with_ours_and_d2ls(minisite):
     box = html.split('<div class="dlnotes-result"', 1)[1].split("</table>", 1)[0]
     assert "<strong>0.840</strong>" in box and "<td>0.836</td>" in box  # ours, d2l's
     assert "fixture" in (work / "site" / "results" / "index.html").read_text()
+
+
+_FIGURE = re.compile(r'<img alt="([^"]*)"[^>]*? src="data:image/[^"]*"[^>]*>'
+                     r'<p class="dlnotes-figure-data"><a href="([^"]+)" download>下载图的数据 \((CSV|JSON)\)</a>')
+
+
+def _csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The ``#`` comment lines and the table of a figure's data file."""
+    import csv
+
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return ([line for line in lines if line.startswith("#")],
+            list(csv.reader(line for line in lines if not line.startswith("#"))))
+
+
+def test_dlnotes_plot_figures_get_alt_text_and_a_link_to_their_data(minisite):
+    work, _ = minisite
+    page_dir = work / "site" / "executed"
+    html = (page_dir / "index.html").read_text()
+    figures = _FIGURE.findall(html)
+    assert [(alt.split("：")[0], kind) for alt, _, kind in figures] == [("折线图", "CSV"), ("训练曲线", "CSV")]
+    assert figures[0][0] == "折线图：横轴 输入 x（−3 到 3）；纵轴 ReLU(x)（0–3）"
+    assert 'alt="代码输出的图"' not in html and '<img alt="一个点"' in html  # prose images keep theirs
+    comments, rows = _csv_rows(page_dir / figures[0][1])
+    assert figures[0][1] == "executed-figure-1.csv"
+    assert "# page: executed.md" in comments and "# profile: cpu" in comments
+    # the cell number counts the cells of the notebook readers download (setup cells included)
+    cell = next(int(line.split("第 ")[1].split(" 个")[0]) for line in comments
+                if line.startswith("# cell: executed.ipynb 的第 "))
+    downloaded = nbformat.read(page_dir / "executed.ipynb", as_version=4)
+    assert "plot(" in downloaded.cells[cell - 1].source and downloaded.cells[cell - 1].outputs
+    assert rows[0] == ["输入 x", "ReLU(x)"] and len(rows) == 51 and rows[-1] == ["3", "3"]
+    index = json.loads((work / "site" / "search" / "search_index.json").read_text())
+    assert not any("下载图的数据" in d["text"] for d in index["docs"])  # links stay out of search
+    nb = nbformat.read(page_dir / "executed.ipynb", as_version=4)
+    nbformat.validate(nb)  # the download keeps each figure's description beside its image
+    described = [o for c in nb.cells for o in c.get("outputs", [])
+                 if "application/vnd.dlnotes.figure+json" in o.get("data", {})]
+    assert len(described) == 2 and all("image/svg+xml" in o["data"] for o in described)
+
+
+def test_training_figure_data_ends_with_the_final_metrics_the_page_reports(minisite):
+    work, _ = minisite
+    html = (work / "site" / "executed" / "index.html").read_text()
+    (alt, data_file, _), = [f for f in _FIGURE.findall(html) if f[0].startswith("训练曲线")]
+    assert alt == "训练曲线：横轴 epoch（1–3）；train loss 最终 0.5，train acc 最终 0.8，test acc 最终 0.84"
+    _, rows = _csv_rows(work / "site" / "executed" / data_file)
+    (reported,) = json.loads((work / "site" / "results.json").read_text())["results"]
+    columns = [name.replace(" ", "_") for name in rows[0]]
+    assert columns == ["epoch", "train_loss", "train_acc", "test_acc"]
+    final = dict(zip(columns, (float(v) for v in rows[-1]), strict=True))
+    assert final == {"epoch": reported["metrics"]["epochs"],
+                     **{name: reported["metrics"][name] for name in columns[1:]}}
+    assert rows[2][1] == "0.6123457"  # to seven significant digits
+
+
+def test_the_board_offers_every_epoch_of_every_reported_run_in_one_file(minisite):
+    work, _ = minisite
+    text = (work / "site" / "results-histories.csv").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    assert lines[0] == "page,key,model,epoch,metric,value"
+    assert "executed.md,3.6,fixture,3,test_acc,0.84" in lines and len(lines) == 1 + 3 * 5
+    assert 'href="../results-histories.csv"' in (work / "site" / "results" / "index.html").read_text()
 
 
 def test_prose_image_paths_are_rewritten_to_site_urls(minisite):
@@ -457,7 +630,7 @@ def test_split_balances_recorded_times_and_is_the_same_every_time():
         split(["a.md"], times, 0)
 
 
-_RUN_TIME = re.compile(r'(data-run-seconds="|用时 |"seconds": )[\d.]+')
+_RUN_TIME = re.compile(r'(data-run-seconds="|用时 |"seconds": |dlnotes-ledger-time">)[\d.]+')
 
 
 def _site_files(site: Path) -> dict[str, bytes]:
@@ -501,6 +674,23 @@ def test_sharded_build_with_merged_cache_equals_one_build(minisite, tmp_path):
     assert sorted(one_build) == sorted(sharded)
     differ = [name for name in one_build if one_build[name] != sharded[name]]
     assert not differ, differ
+    # the publishing build left the ledger in the cache folder the workflow saves for the next
+    ledger = json.loads((merged / "ledger.json").read_text(encoding="utf-8"))
+    assert sorted(ledger["pages"]) == ["executed.md", "measured.md"]
+
+
+def test_merging_shares_keeps_the_ledger_of_earlier_builds(tmp_path):
+    from dlnotes_site.shards import merge_caches
+
+    share = tmp_path / "share-0"
+    (share / "executed").mkdir(parents=True)
+    (share / "executed" / "k.ipynb").write_text("{}", encoding="utf-8")
+    into = tmp_path / "cache"
+    into.mkdir()
+    earlier = '{"format": 1, "pages": {"a.md": []}}'
+    (into / "ledger.json").write_text(earlier, encoding="utf-8")
+    assert merge_caches([share], into) == 1
+    assert (into / "ledger.json").read_text(encoding="utf-8") == earlier
 
 
 # -- what an addition re-runs (the build's own cache keys over every real page) ----------------

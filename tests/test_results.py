@@ -143,3 +143,30 @@ def test_prose_markers_are_filled_from_notes_and_unknown_ones_fail():
     unexecuted = notebook("精度 {{ run.acc }}")
     fill_run_values(unexecuted, executed=False)
     assert "运行后填入" in unexecuted.cells[1].source
+
+
+def test_a_reported_history_reaches_the_board_as_one_file_of_every_epoch():
+    from dlnotes_site.board import HISTORIES_FILE, histories_csv
+
+    history = History([{"epoch": e, "train_loss": 1 / e, "test_acc": 0.5 + e / 10, "seconds": 1.0,
+                        "examples_per_sec": 9.0} for e in (1, 2)])
+    record = report_result("3.6", history, model="softmax")
+    assert record["history"] == history.records
+    without = report_result("4.10", metrics={"valid_log_rmse": 0.16}, model="k-fold")
+    rows = collect({"a.md": [record], "b.md": [without]})
+    text = histories_csv(rows, "cpu")
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    assert lines[0] == "page,key,model,epoch,metric,value"
+    assert "a.md,3.6,softmax,2,train_loss,0.5" in lines and "a.md,3.6,softmax,2,test_acc,0.7" in lines
+    assert len(lines) == 1 + 2 * 4 and not any(line.startswith("b.md") for line in lines)
+    data = json.loads(board_json(rows, "cpu"))  # results.json keeps the final numbers only
+    assert data["histories"] == HISTORIES_FILE and "history" not in data["results"][0]
+    assert f"[{HISTORIES_FILE}]({HISTORIES_FILE})" in board_markdown(rows, "cpu")
+
+
+def test_an_epoch_that_diverged_is_recorded_as_null_in_the_history():
+    history = History([{"epoch": 1, "train_loss": float("inf"), "seconds": 1.0, "examples_per_sec": 1.0},
+                       {"epoch": 2, "train_loss": 0.5, "seconds": 1.0, "examples_per_sec": 1.0}])
+    record = report_result("3.6", history, model="x")
+    assert record["history"][0]["train_loss"] is None
+    json.dumps(record, allow_nan=False)

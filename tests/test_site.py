@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 
+from dlnotes_site.download import SETUP_TAG
 from dlnotes_site.pages import is_notebook_page
 
 pytestmark = pytest.mark.site
@@ -82,7 +83,9 @@ def test_executed_page_has_info_bar_outputs_and_download(built_site, md):
     assert f'href="{download.name}"' in html
     nb = nbformat.read(download, as_version=4)
     nbformat.validate(nb)
-    code = [c for c in nb.cells if c.cell_type == "code"]
+    # the setup cell in front (dlnotes_site.download) is for the reader to run, not the build
+    code = [c for c in nb.cells
+            if c.cell_type == "code" and SETUP_TAG not in c.metadata.get("tags", [])]
     assert code and any(c.outputs for c in code), f"{md}: no outputs in the download"
     assert all(c.execution_count for c in code), f"{md}: a code cell did not run"
 
@@ -148,6 +151,16 @@ def test_vendor_assets_are_served_by_the_site(built_site):
     assert any((built_site / "assets/vendor/katex/fonts").glob("*.woff2"))
     # kept for builds without a browser, which leave diagrams to the client (diagrams.py)
     assert (built_site / "assets/vendor/mermaid/mermaid.min.js").stat().st_size > 100_000
+
+
+def test_test_only_npm_packages_are_not_shipped(built_site):
+    """axe-core (package.json devDependencies) runs in the browser tests only: no page loads it
+    and the site holds no copy."""
+    dev = json.loads((ROOT / "package.json").read_text())["devDependencies"]
+    assert "axe-core" in dev
+    for name in dev:
+        assert not list(built_site.rglob(f"*{name}*")), name
+        assert not [p for p in all_html(built_site) if name in p.read_text(encoding="utf-8")], name
 
 
 def test_chinese_search_finds_pages_by_word(built_site):
@@ -286,3 +299,77 @@ def test_the_whole_build_prints_no_warning(built_site):
     log = (ROOT / "test-artifacts" / "build.log").read_text(encoding="utf-8")
     warnings = [line for line in log.splitlines() if "WARNING" in line]
     assert not warnings, warnings[:10]
+
+
+# -- figures drawn by dlnotes.plot: alt text and a link to their data ---------------------------
+
+_FIGURE_LINK = re.compile(r'<img alt="([^"]*)"[^>]*? src="data:image/[^"]*"[^>]*>'
+                          r'<p class="dlnotes-figure-data"><a href="([^"]+)" download>')
+_REPORTED = re.compile(r'report_result\(\s*"([^"]+)",\s*([\w.]+)')
+_PLOTTED = re.compile(r"plot_history\(\s*([\w.]+)")
+# pages that plot the very history they report: their curves must end on the reported numbers
+CURVES_OF_REPORTED_RUNS = [
+    md for md in TRAINING
+    if {v for _, v in _REPORTED.findall(md.read_text(encoding="utf-8"))}
+    & set(_PLOTTED.findall(md.read_text(encoding="utf-8")))
+]
+
+
+def figure_data(site: Path, md: Path) -> list[tuple[str, Path]]:
+    """``(alt text, data file)`` of every dlnotes.plot figure on the page of ``md``."""
+    html_path = page_html(site, md)
+    return [(alt, html_path.parent / href)
+            for alt, href in _FIGURE_LINK.findall(html_path.read_text(encoding="utf-8"))]
+
+
+def check_figures_are_described(site: Path, md: Path) -> None:
+    notebook = nbformat.read(page_html(site, md).parent / md.with_suffix(".ipynb").name, as_version=4)
+    described = sum("application/vnd.dlnotes.figure+json" in o.get("data", {})
+                    for c in notebook.cells for o in c.get("outputs", []))
+    figures = figure_data(site, md)
+    assert len(figures) == described, f"{md}: {described} figures described, {len(figures)} labelled"
+    for alt, data_file in figures:
+        assert alt and alt != "代码输出的图", f"{md}: {data_file.name} has no alt text of its own"
+        head = data_file.read_text(encoding="utf-8")[:2000]  # the page, cell and profile it came from
+        assert md.relative_to(DOCS).as_posix() in head, f"{data_file}: the page is not named"
+        assert "# profile:" in head or '"profile":' in head, f"{data_file}: the profile is not named"
+
+
+def check_curves_end_on_the_reported_numbers(site: Path, md: Path) -> None:
+    import csv
+
+    page = md.relative_to(DOCS).as_posix()
+    keys = {k for k, v in _REPORTED.findall(md.read_text(encoding="utf-8"))
+            if v in set(_PLOTTED.findall(md.read_text(encoding="utf-8")))}
+    results = [r for r in json.loads((site / "results.json").read_text(encoding="utf-8"))["results"]
+               if r["page"] == page and r["key"] in keys]
+    assert results, f"{md}: no reported result for {sorted(keys)}"
+    finals = []  # the last row of each training-curve CSV, as {metric: value}
+    for _, data_file in figure_data(site, md):
+        if data_file.suffix == ".csv":
+            lines = [line for line in data_file.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+            rows = list(csv.reader(lines))
+            if rows[0][0] == "epoch":
+                finals.append(dict(zip([n.replace(" ", "_") for n in rows[0]], map(float, rows[-1]), strict=True)))
+    for result in results:  # figures store seven significant digits
+        metrics = {k: float(f"{v:.7g}") for k, v in result["metrics"].items() if isinstance(v, (int, float))}
+        metrics["epoch"] = result["metrics"]["epochs"]
+        assert any(set(final) - {"epoch"} and all(metrics.get(k) == v for k, v in final.items())
+                   for final in finals), f"{md}: no training curve ends on {result['key']}'s numbers"
+
+
+@pytest.mark.parametrize("md", EXECUTED, ids=lambda p: str(p.relative_to(DOCS)))
+def test_every_dlnotes_plot_figure_has_alt_text_and_its_data_next_to_the_page(built_site, md):
+    check_figures_are_described(built_site, md)
+
+
+@pytest.mark.parametrize("md", CURVES_OF_REPORTED_RUNS, ids=lambda p: str(p.relative_to(DOCS)))
+def test_training_curve_data_ends_on_the_final_metrics_the_page_reports(built_site, md):
+    check_curves_end_on_the_reported_numbers(built_site, md)
+
+
+def test_the_board_offers_every_training_history_in_one_file(built_site):
+    data = json.loads((built_site / "results.json").read_text(encoding="utf-8"))
+    text = (built_site / data["histories"]).read_text(encoding="utf-8")
+    pages = {line.split(",", 1)[0] for line in text.splitlines()[4:]}
+    assert {p.relative_to(DOCS).as_posix() for p in CURVES_OF_REPORTED_RUNS} <= pages

@@ -34,6 +34,25 @@ def test_the_publishing_build_executes_nothing_and_refuses_missing_pages():
     assert build["env"]["DLNOTES_EXECUTE"] == "none" and build["env"]["CI"] == "true"
 
 
+def test_the_publishing_build_carries_the_number_ledger_from_build_to_build():
+    """The ledger is written by the build job (shards only execute): it restores the last one
+    before merging the shares into the cache folder and saves it after ``mkdocs build``."""
+    steps = PAGES["jobs"]["build"]["steps"]
+
+    def index(match) -> int:
+        return next(i for i, s in enumerate(steps) if match(s))
+
+    restore = index(lambda s: "cache/restore" in s.get("uses", "")
+                    and s["with"]["path"] == ".cache/dlnotes/ledger.json")
+    save = index(lambda s: "cache/save" in s.get("uses", "")
+                 and s["with"]["path"] == ".cache/dlnotes/ledger.json")
+    merge = index(lambda s: "shards merge" in s.get("run", ""))
+    build = index(lambda s: "mkdocs build" in s.get("run", ""))
+    assert restore < merge < build < save
+    assert steps[restore]["with"]["key"] == steps[save]["with"]["key"]
+    assert steps[restore]["with"]["restore-keys"] == "ledger-${{ env.DLNOTES_PROFILE }}-"
+
+
 def test_every_job_computes_the_same_cache_keys():
     assert PAGES["env"]["DLNOTES_KERNEL_THREADS"] and PAGES["env"]["DLNOTES_BUILD_JOBS"]
     assert not any("DLNOTES_KERNEL_THREADS" in job.get("env", {}) for job in PAGES["jobs"].values())

@@ -8,6 +8,9 @@ dark schemes.
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -19,11 +22,14 @@ from matplotlib.patches import Rectangle
 
 from .history import History
 
-__all__ = ["NotebookFigure", "use_cjk_font", "plot", "plot_history", "show_images", "show_batch_positions",
-           "show_heatmaps", "show_trace_1d", "show_trace_2d", "show_surface", "show_regions",
-           "show_bboxes"]
+__all__ = ["FIGURE_MIME", "NotebookFigure", "use_cjk_font", "plot", "plot_history", "show_images",
+           "show_batch_positions", "show_heatmaps", "show_trace_1d", "show_trace_2d", "show_surface",
+           "show_regions", "show_bboxes", "describe_figure", "figure_alt_text"]
 
 _CJK_FONT = "Noto Sans CJK SC"
+
+FIGURE_MIME = "application/vnd.dlnotes.figure+json"
+"""The MIME type of a figure's description (what it drew, and its alt text) in a display output."""
 
 
 class NotebookFigure(Figure):
@@ -31,10 +37,31 @@ class NotebookFigure(Figure):
 
     It needs no pyplot and no ``%matplotlib`` set-up: IPython calls ``_repr_svg_``/``_repr_png_``
     when the figure is the last expression of a cell. ``display_format`` is ``"svg"`` (crisp
-    lines, the default) or ``"png"`` (images, where SVG would be large).
+    lines, the default) or ``"png"`` (images, where SVG would be large). Beside the image, the
+    display output carries :data:`FIGURE_MIME`: :func:`describe_figure` of the figure as it is
+    shown, with its alt text (:func:`figure_alt_text`). The site build puts that text on the
+    image and offers the data as a file; the image itself is the same either way. ``kind`` says which function drew the
+    figure (``"history"``, ``"images"``, ``"heatmaps"``, …; ``"figure"`` for one built by hand).
     """
 
     display_format = "svg"
+    kind = "figure"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The description only: IPython adds the image from ``_repr_svg_``/``_repr_png_``.
+
+        ``{"kind", "alt", "description"}``, the description as one line of compact JSON: the
+        notebook writer would otherwise put each of its numbers on a line of its own, and a
+        page's downloadable notebook would grow by several times the data's size.
+        """
+        if not self.axes:  # nothing drawn, nothing to describe: the image shows alone
+            return None
+        description = describe_figure(self)
+        return {FIGURE_MIME: {
+            "kind": description["kind"],
+            "alt": figure_alt_text(description),
+            "description": json.dumps(description, ensure_ascii=False, separators=(",", ":")),
+        }}
 
     def _render(self, fmt: str):
         import io
@@ -121,9 +148,11 @@ def plot(
     X, Y = as_list(X), as_list(Y)
     if len(X) != len(Y):
         X = X * len(Y)
-    for x, y, fmt in zip(X, Y, fmts * len(Y), strict=False):
+    labels = list(legend or [])
+    for i, (x, y, fmt) in enumerate(zip(X, Y, fmts * len(Y), strict=False)):
         x = np.asarray(x, dtype=float) if len(x) else np.arange(len(y))
-        ax.plot(x, np.asarray(y, dtype=float), fmt)
+        # a legend names the first len(legend) curves, as ax.legend(legend) would
+        ax.plot(x, np.asarray(y, dtype=float), fmt, label=labels[i] if i < len(labels) else None)
     ax.set_xscale(xscale)
     ax.set_yscale(yscale)
     if xlim is not None:
@@ -135,10 +164,11 @@ def plot(
     if ylabel:
         ax.set_ylabel(ylabel)
     if legend:
-        ax.legend(legend)
+        ax.legend()
     if title:
         ax.set_title(title)
     ax.grid(True, alpha=0.3)
+    fig.kind = "plot"
     return fig
 
 
@@ -183,6 +213,7 @@ def plot_history(
     ax.grid(True, alpha=0.3)
     if title:
         ax.set_title(title)
+    fig.kind = "history"
     return fig
 
 
@@ -214,6 +245,7 @@ def show_images(
         ax.imshow(img, cmap=cmap if img.ndim == 2 else None)
         if titles is not None and i < len(titles):
             ax.set_title(titles[i], fontsize=9)
+    fig.kind = "images"
     return fig
 
 
@@ -266,6 +298,7 @@ def show_batch_positions(
         if titles is not None and i < len(titles):
             ax.set_title(titles[i], fontsize=10)
     axes[-1].set_xlabel(xlabel)
+    fig.kind = "batch_positions"
     return fig
 
 
@@ -345,6 +378,7 @@ def show_heatmaps(
             elif titles is not None and r == 0:  # one title per column, on the top row
                 ax.set_title(titles[c], fontsize=10)
     fig.colorbar(image, ax=axes, shrink=0.6 if num_rows == 1 else 0.8)
+    fig.kind = "heatmaps"
     return fig
 
 
@@ -506,6 +540,7 @@ def show_trace_2d(
         if equal_aspect:
             ax.set_aspect("equal", adjustable="box")
     _finish_trace_axes(axes, traces, separate, xlabel, ylabel, title)
+    fig.kind = "trace_2d"
     return fig
 
 
@@ -544,6 +579,7 @@ def show_trace_1d(
         if ylim is not None:
             ax.set_ylim(ylim)
     _finish_trace_axes(axes, traces, separate, xlabel, ylabel, title)
+    fig.kind = "trace_1d"
     return fig
 
 
@@ -610,6 +646,7 @@ def show_surface(
         ax2d.legend(fontsize=8, loc="upper right")
     if title:
         fig.suptitle(title, fontsize=11)
+    fig.kind = "surface"
     return fig
 
 
@@ -668,6 +705,7 @@ def show_regions(
             ax.set_xlabel(xlabel)
         if ylabel and i == 0:
             ax.set_ylabel(ylabel)
+    fig.kind = "regions"
     return fig
 
 
@@ -703,3 +741,303 @@ def show_bboxes(axes, bboxes, labels=None, colors=None):
             axes.text(x1, y1, labels[i], va="center", ha="center", fontsize=8, color=text_colour,
                       bbox={"facecolor": colour, "linewidth": 0, "pad": 1.5})
     return axes
+
+
+# --- what a figure shows: its data and its alt text (for the site) ---
+
+_MAX_POINTS = 5000  # per curve or scatter; a longer one is stored thinned (every k-th point)
+_MAX_CELLS = 10_000  # heatmap values stored per figure; above this only the shapes are
+_MAX_PIXELS = 64  # an image this small keeps its pixel values (a 3 × 3 or 8 × 8 kernel, say)
+_MAX_TEXTS = 50  # text labels drawn inside one axes (box tags, say)
+
+
+_DIGITS = 7  # significant digits stored: float32's precision, far finer than any figure shows
+
+
+def _number(value) -> float | int | None:
+    """A JSON number: ``None`` for inf/nan, an int for a whole number, otherwise the value to
+    :data:`_DIGITS` significant digits (``0.3`` for float32's ``0.30000001192092896``): a page
+    shows its figures' data at the precision the data has, in a few bytes a number."""
+    value = float(value)
+    if not math.isfinite(value):
+        return None
+    if value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return float(f"{value:.{_DIGITS}g}")
+
+
+def _numbers(values) -> list:
+    return [_number(v) for v in np.ma.filled(np.ma.asarray(values, dtype=float), np.nan).ravel()]
+
+
+def _thinned(xy: np.ndarray) -> tuple[np.ndarray, int]:
+    step = -(-len(xy) // _MAX_POINTS) if len(xy) > _MAX_POINTS else 1
+    return xy[::step], step
+
+
+def _series(label: str, xy: np.ndarray) -> dict:
+    xy, step = _thinned(np.ma.filled(np.ma.asarray(xy, dtype=float), np.nan).reshape(-1, 2))
+    out = {"label": label, "x": _numbers(xy[:, 0]), "y": _numbers(xy[:, 1])}
+    if step > 1:
+        out["every"] = step  # stored every step-th point of what was drawn
+    return out
+
+
+def _label(artist) -> str:
+    """The artist's legend label, or "" when it has none (matplotlib's ``_child3`` and the like)."""
+    label = artist.get_label()
+    return "" if label is None or str(label).startswith("_") else str(label)
+
+
+def _tick_labels(axis) -> list[str]:
+    """Tick labels set as words (heatmap tokens, row numbers); [] for numeric ticks."""
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
+
+    if not isinstance(axis.get_major_formatter(), (FixedFormatter, FuncFormatter)):
+        return []  # set_ticks(ticks, labels) installs one of these; numbers keep a ScalarFormatter
+    return [t.get_text() for t in axis.get_ticklabels()]
+
+
+def _describe_image(image, keep_values: bool) -> dict:
+    array = np.ma.asarray(image.get_array())
+    out = {"shape": list(array.shape)}
+    if array.ndim == 2:  # a scalar field drawn through a colour map
+        lo, hi = image.get_clim()
+        out.update(cmap=image.get_cmap().name, vmin=_number(lo), vmax=_number(hi))
+    if keep_values or array.size <= _MAX_PIXELS:
+        values = _numbers(array)
+        out["values"] = np.array(values, dtype=object).reshape(array.shape).tolist()
+    return out
+
+
+def _describe_axes(ax, keep_values: bool) -> dict | None:
+    from matplotlib.collections import PathCollection
+    from matplotlib.contour import ContourSet
+    from matplotlib.patches import Rectangle as _Rectangle
+
+    out: dict = {}
+    title = " ".join(t for t in (ax.get_title("left"), ax.get_title(), ax.get_title("right")) if t)
+    three_d = getattr(ax, "name", "") == "3d"
+    for key, value in (("title", title), ("xlabel", ax.get_xlabel()), ("ylabel", ax.get_ylabel()),
+                       ("zlabel", ax.get_zlabel() if three_d else "")):
+        if value:
+            out[key] = value
+    out["xscale"], out["yscale"] = ax.get_xscale(), ax.get_yscale()
+    lines = [_series(_label(line), line.get_xydata()) for line in ax.lines]
+    scatter = [_series(_label(c), c.get_offsets()) for c in ax.collections
+               if isinstance(c, PathCollection) and len(c.get_offsets())]
+    images = [_describe_image(im, keep_values) for im in ax.images]
+    contours = sum(isinstance(c, ContourSet) and not c.filled for c in ax.collections)
+    regions = sum(isinstance(c, ContourSet) and c.filled for c in ax.collections)
+    surfaces = sum(type(c).__name__ == "Poly3DCollection" for c in ax.collections)
+    boxes = sum(isinstance(p, _Rectangle) for p in ax.patches)
+    texts = [t.get_text() for t in ax.texts if t.get_text()][:_MAX_TEXTS]
+    for key, value in (("lines", lines), ("scatter", scatter), ("images", images),
+                       ("contours", contours), ("regions", regions), ("surfaces", surfaces), ("boxes", boxes), ("texts", texts),
+                       ("xticklabels", _tick_labels(ax.xaxis)), ("yticklabels", _tick_labels(ax.yaxis))):
+        if value:
+            out[key] = value
+    drawn = lines or scatter or images or contours or regions or surfaces or boxes
+    if not drawn and not title:
+        return None  # an unused cell of a grid
+    if not three_d:
+        out["xlim"], out["ylim"] = _numbers(ax.get_xlim()), _numbers(ax.get_ylim())
+    return out
+
+
+def describe_figure(fig: Figure) -> dict:
+    """What ``fig`` draws, as plain JSON-ready data.
+
+    ``{"kind", "title", "axes": [...]}``: one entry per axes that shows something (colorbars and
+    unused grid cells left out), with its title, axis labels and scales, and what it draws:
+    ``lines`` and ``scatter`` (label and x/y values as drawn, to 7 significant digits),
+    ``images`` (shape, colour scale; the values only for heatmaps and tiny images, never a
+    photo's pixels), word ``xticklabels``/``yticklabels``, and counts of ``contours`` (lines),
+    ``regions`` (filled contours), ``surfaces`` and ``boxes`` with the ``texts`` written on them.
+    Raises ``ValueError`` for a figure without axes.
+    """
+    axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    if not axes:
+        raise ValueError("the figure has no axes: there is nothing to describe")
+    kind = getattr(fig, "kind", "figure")
+    cells = sum(np.ma.asarray(im.get_array()).size for ax in axes for im in ax.images)
+    keep_values = kind == "heatmaps" and cells <= _MAX_CELLS
+    panels = [d for d in (_describe_axes(ax, keep_values) for ax in axes) if d is not None]
+    out = {"kind": kind, "axes": panels}
+    suptitle = fig.get_suptitle()
+    if suptitle:
+        out["title"] = suptitle
+    return out
+
+
+# alt text: what a screen reader says instead of the picture
+
+_MAX_NAMED = 8  # names an alt text lists before it says "等 n 个"
+_GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η",
+          "theta": "θ", "lambda": "λ", "mu": "μ", "sigma": "σ", "tau": "τ", "phi": "φ", "omega": "ω"}
+
+
+def _plain(label: str) -> str:
+    """A label as it reads aloud: TeX math such as ``$x_1$`` or ``$\\eta$`` becomes ``x1``, ``η``."""
+    label = " / ".join(part for part in str(label).split("\n") if part)  # a two-line title
+    if "$" not in label:
+        return label
+    text = re.sub(r"\\(?:mathbf|boldsymbol|mathrm|operatorname|text)\s*", "", label.replace("$", ""))
+    text = re.sub(r"\\([A-Za-z]+)", lambda m: _GREEK.get(m[1], m[1]), text)
+    return text.replace("{", "").replace("}", "").replace("_", "").strip()
+
+
+def _fmt(value) -> str:
+    """A number for reading aloud: 3 significant digits, whole numbers whole, a real minus sign."""
+    if value is None:
+        return "无"
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e6:
+        text = str(int(value))
+    elif abs(value) >= 1e6 or abs(value) < 1e-3:
+        text = f"{value:.2e}"
+    elif abs(value) >= 1000:
+        text = f"{value:,.0f}"
+        text = f"{value:.2e}"
+    else:
+        text = f"{value:.3g}"
+    return text.replace("-", "−")
+
+
+def _span(values: list) -> str:
+    finite = [v for v in values if v is not None]
+    if not finite:
+        return ""
+    lo, hi = min(finite), max(finite)
+    if lo == hi:
+        return _fmt(lo)
+    return f"{_fmt(lo)}–{_fmt(hi)}" if lo >= 0 else f"{_fmt(lo)} 到 {_fmt(hi)}"
+
+
+def _listed(names: list[str], unit: str = "个") -> str:
+    """``a、b、c``, or past :data:`_MAX_NAMED` names ``a、…、h 等 20 个``."""
+    names = [_plain(n) for n in names]
+    if len(names) <= _MAX_NAMED:
+        return "、".join(names)
+    return "、".join(names[:_MAX_NAMED]) + f" 等 {len(names)} {unit}"
+
+
+def _last(values: list):
+    return next((v for v in reversed(values) if v is not None), None)
+
+
+def _axis_text(name: str, label: str | None, values: list, scale: str) -> str:
+    text = f"{name} {_plain(label)}" if label else name
+    notes = [n for n in (_span(values), "对数刻度" if scale == "log" else "") if n]
+    return text + (f"（{'，'.join(notes)}）" if notes else "")
+
+
+def _curves_text(panel: dict, finals: bool) -> list[str]:
+    """Axes with their data ranges, then the curves (with their final values when ``finals``)."""
+    lines, scatter = panel.get("lines", []), panel.get("scatter", [])
+    series = lines + scatter
+    yscale = panel.get("yscale", "linear")
+    parts = [_axis_text("横轴", panel.get("xlabel"), [v for s in series for v in s["x"]],
+                        panel.get("xscale", "linear"))]
+    if not finals or panel.get("ylabel") or yscale == "log":  # final values already say what y is
+        parts.append(_axis_text("纵轴", panel.get("ylabel"),
+                                [] if finals else [v for s in series for v in s["y"]], yscale))
+    named = [s for s in lines if s["label"]]
+    if finals and named:
+        parts.append("，".join(f"{_plain(s['label'])} 最终 {_fmt(_last(s['y']))}" for s in named))
+    elif named:
+        parts.append(f"{len(lines)} 条曲线：{_listed([s['label'] for s in named])}")
+    elif len(lines) > 1:
+        parts.append(f"{len(lines)} 条曲线")
+    if scatter:
+        points = sum(len(s["x"]) for s in scatter)
+        names = [s["label"] for s in scatter if s["label"]]
+        parts.append(f"{points} 个散点" + (f"：{_listed(names)}" if names else ""))
+    return parts
+
+
+def _panel_text(panel: dict, finals: bool = False) -> str:
+    drawn = [word for key, word in (("surfaces", "三维曲面"), ("contours", "等高线"), ("regions", "填色区域"))
+             if panel.get(key)]
+    for image in panel.get("images", [])[:1]:
+        shape = image["shape"]
+        drawn.append(f"{shape[0]}×{shape[1]} {'彩色' if len(shape) == 3 else '灰度'}图像")
+    parts = ["、".join(drawn)] if drawn else []
+    if panel.get("lines") or panel.get("scatter"):
+        parts += _curves_text(panel, finals)
+    else:
+        parts += [f"{name} {_plain(panel[key])}" for name, key in (("横轴", "xlabel"), ("纵轴", "ylabel"))
+                  if panel.get(key)]
+    if panel.get("boxes"):
+        tags = list(dict.fromkeys(panel.get("texts", [])))
+        parts.append(f"{panel['boxes']} 个框" + (f"：{_listed(tags)}" if tags else ""))
+    return "；".join(parts)
+
+
+def _named(word: str, title: str | None, body: str) -> str:
+    """``word「title」：body``, the title left out when there is none."""
+    return f"{word}{f'「{_plain(title)}」' if title else ''}：{body}"
+
+
+def _images_text(panels: list[dict]) -> str:
+    shapes = {tuple(im["shape"]) for p in panels for im in p.get("images", [])}
+    size = ""
+    if len(shapes) == 1:
+        shape = shapes.pop()
+        size = f"（每张 {shape[0]}×{shape[1]} {'彩色' if len(shape) == 3 else '灰度'}）"
+    text = f"{len(panels)} 张图{size}"
+    titles = [p["title"] for p in panels if p.get("title")]
+    if titles:
+        text += f"：{_listed(titles)}"
+    boxes = sum(p.get("boxes", 0) for p in panels)
+    if boxes:
+        tags = list(dict.fromkeys(t for p in panels if p.get("boxes") for t in p.get("texts", [])))
+        text += f"；图上 {boxes} 个框" + (f"：{_listed(tags)}" if tags else "")
+    return text
+
+
+def _heatmaps_text(panels: list[dict]) -> str:
+    image = panels[0]["images"][0]
+    rows, cols = image["shape"][:2]
+    parts = [f"{f'{len(panels)} 幅' if len(panels) > 1 else ''}热力图，每幅 {rows} 行 {cols} 列"]
+    labels = [(name, next((p[key] for p in panels if p.get(key)), None))
+              for name, key in (("横轴", "xlabel"), ("纵轴", "ylabel"))]
+    if any(label for _, label in labels):
+        parts.append("，".join(f"{name} {_plain(label)}" for name, label in labels if label))
+    parts.append(f"数值 {_span([image.get('vmin'), image.get('vmax')])}")
+    titles = [p["title"] for p in panels if p.get("title")]
+    if titles:
+        parts.append(f"标题：{_listed(titles)}")
+    for name, key in (("横轴标签", "xticklabels"), ("纵轴标签", "yticklabels")):
+        words = next((p[key] for p in panels if p.get(key)), [])
+        if words:
+            parts.append(f"{name}：{_listed(words)}")
+    return "；".join(parts)
+
+
+def figure_alt_text(description: dict) -> str:
+    """Alt text in Chinese for a :func:`describe_figure` result: what the figure shows.
+
+    Training curves name each series with its final value; image grids list their titles;
+    heatmaps give their size, axes, value range and word labels; other figures, panel by panel,
+    what they draw, their axes with the range of the data, and the curves' names.
+    """
+    kind, panels = description["kind"], description["axes"]
+    if not panels:
+        text = "空白的图"
+    elif kind == "history" and len(panels) == 1:
+        text = _named("训练曲线", panels[0].get("title"), "；".join(_curves_text(panels[0], finals=True)))
+    elif kind == "images":
+        text = _images_text(panels)
+    elif kind == "heatmaps" and panels[0].get("images"):
+        text = _heatmaps_text(panels)
+    elif len(panels) == 1:
+        panel = panels[0]
+        drawn = {k for k in ("lines", "scatter", "images", "contours", "regions", "surfaces", "boxes") if panel.get(k)}
+        word = {frozenset({"lines"}): "折线图", frozenset({"scatter"}): "散点图"}.get(frozenset(drawn), "图")
+        text = _named(word, panel.get("title"), _panel_text(panel, kind == "history"))
+    else:
+        text = f"{len(panels)} 个子图。" + "。".join(
+            _named(f"子图 {i}", p.get("title"), _panel_text(p, kind == "history")) for i, p in enumerate(panels, 1))
+    title = description.get("title")
+    return f"「{_plain(title)}」{text}" if title else text

@@ -79,6 +79,11 @@ def claim(holds: bool, statement: str) -> None:
         raise ClaimError(f"本页的说法与运行结果不符：{statement}")
 
 
+def _finite_or_none(value):
+    """JSON has no inf/nan: an epoch that diverged records ``None``."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
 def _plain(key: str, metrics: dict) -> str:
     shown = ", ".join(f"{name} {value:.4g}" for name, value in metrics.items()
                       if name not in ("epoch", "examples_per_sec", "lr", "grad_norm"))
@@ -109,8 +114,9 @@ def report_result(
             (e.g. ``"Adam + 单周期学习率（峰值 0.002）· 20,000 张图"``); the box and the board
             show it beside d2l's setup.
 
-    Returns the recorded dict. In a notebook the build shows it as a box beside d2l's numbers;
-    in plain Python it is printed.
+    Returns the recorded dict; with a history it also holds every epoch's record under
+    ``"history"`` (the board offers all of them in one file). In a notebook the build shows it
+    as a box beside d2l's numbers; in plain Python it is printed.
     """
     merged: dict = {}
     if history is not None:
@@ -132,6 +138,9 @@ def report_result(
         "recipe": recipe,
         "metrics": merged,
     }
+    if history is not None:  # every epoch, for the board's file of all training curves
+        record["history"] = [{name: _finite_or_none(value) for name, value in epoch.items()}
+                             for epoch in history.records]
     if not _in_notebook():  # plain Python: printing is all there is
         print(_plain(key, merged))
         return record

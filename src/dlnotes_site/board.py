@@ -5,12 +5,15 @@ numbers only). d2l's numbers, our targets and every metric's label, direction an
 from :mod:`dlnotes.references`, read here and nowhere in a page, so a reference can change without
 re-running anything. The same :func:`dlnotes.references.format_metric` prints a number in the page
 box and on the board. Outputs: the box (HTML), ``results.md`` (one row per experiment, a mark
-where ours is worse than d2l's or a target is missed; a model-comparison table for the CNN
-chapters), ``results.json`` and a chart of accuracy against wall time.
+where ours is worse than d2l's or a target is missed, and the headline number's history from the
+number ledger, :mod:`.ledger`; a model-comparison table for the CNN chapters), ``results.json``,
+``results-histories.csv`` (every epoch of every reported run) and a chart of accuracy against
+wall time.
 """
 
 from __future__ import annotations
 
+import csv
 import html
 import io
 import json
@@ -18,11 +21,18 @@ import posixpath
 
 from dlnotes.references import REFERENCES, format_metric, is_worse, metric_spec
 
+from .ledger import numbers_close
+
 __all__ = ["UnknownResultError", "check_keys", "collect", "result_box_html", "board_markdown",
-           "board_json", "accuracy_time_chart"]
+           "board_json", "histories_csv", "HISTORIES_FILE", "accuracy_time_chart", "history_cell"]
+
+HISTORIES_FILE = "results-histories.csv"
 
 _WORSE = '<span class="dlnotes-below" title="比 d2l 差">↓</span>'
 _MISSED = '<span class="dlnotes-below" title="未达到目标">✗</span>'
+_MOVED = '<span class="dlnotes-moved" title="这次构建的数字与上次不同">变化</span>'
+_FLAGGED = '<span class="dlnotes-below" title="输入没有变化，数字却变了（见页面上的数字变化记录）">⚠</span>'
+HISTORY_SHOWN = 3  # different values of the headline metric shown per row
 
 
 class UnknownResultError(KeyError):
@@ -115,8 +125,46 @@ def _link(page: str, from_page: str) -> str:
     return posixpath.relpath(page, posixpath.dirname(from_page) or ".")
 
 
-def board_markdown(rows: list[dict], profile: str, board_path: str = "results.md") -> str:
-    """The board page's Markdown."""
+def _headline(row: dict) -> str | None:
+    """The metric a row is judged by: its target's, else its first headline metric."""
+    ref = REFERENCES.get(row["key"])
+    if ref is not None and ref.target is not None and ref.target.metric in row["metrics"]:
+        return ref.target.metric
+    names = _main_metrics(row)
+    return names[0] if names else None
+
+
+def history_cell(row: dict, change) -> str:
+    """The board's 变化记录 cell of ``row``: the last different values of its headline metric in
+    the ledger (oldest first, one a line, this build's in bold), ``变化`` when this build moved one of the
+    row's numbers, ⚠ when the page's last change moved them with no input behind it.
+    ``change`` is the page's :class:`.ledger.PageChange` (``None``: no record, e.g. an
+    unexecuted page)."""
+    if change is None:
+        return "—"
+    if len(change.history) == 1:
+        return "首次记录"
+    name = _headline(row)
+    values: list = []
+    for numbers in change.history:
+        value = numbers.get(row["key"], {}).get(name)
+        if value is not None and not (values and numbers_close(values[-1], value)):
+            values.append(value)
+    row_moved = any(key == row["key"] for key, *_ in change.moved)
+    moved_now = change.status == "changed" and row_moved
+    if len(values) > 1:
+        shown = [format_metric(name, v) for v in values[-HISTORY_SHOWN:]]
+        # one value a line: the column stays narrow, so the board still fits a desktop window
+        cell = " →<br>".join(shown[:-1] + [f"**{shown[-1]}**"]) + (" " + _MOVED if moved_now else "")
+    else:
+        cell = _MOVED if moved_now else "未变"
+    return cell + (" " + _FLAGGED if change.flagged and row_moved else "")
+
+
+def board_markdown(rows: list[dict], profile: str, board_path: str = "results.md",
+                   history: dict | None = None) -> str:
+    """The board page's Markdown; ``history`` (page → :class:`.ledger.PageChange`) adds the
+    变化记录 column."""
     lines = [
         "# 实验结果总览",
         "",
@@ -125,7 +173,11 @@ def board_markdown(rows: list[dict], profile: str, board_path: str = "results.md
         "是唯一手工录入的数据（见 `src/dlnotes/references.py`）。",
         "**↓** 表示本站结果比 d2l 差（准确率更低，或损失、误差、困惑度更高）；"
         "**✗** 表示没有达到本站为 `cpu` 配置设定的目标。",
-        "机器可读的数据：[results.json](results.json)。",
+        "机器可读的数据：[results.json](results.json)（最终数字）；"
+        f"[{HISTORIES_FILE}]({HISTORIES_FILE})（所有训练的逐轮曲线，一个文件：页面、实验、模型、轮次、指标、数值）。",
+        *(["**变化记录** 是主要指标在最近几次构建中的不同取值（旧 → **新**，来自构建缓存里的数字变化记录）；"
+            "**变化** 表示这次构建的数字与上次不同，**⚠** 表示输入没有任何变化、数字却变了。"
+            "每个页面顶部的“数字变化记录”写明了原因。"] if history is not None else []),
         "",
     ]
     if not rows:
@@ -136,8 +188,9 @@ def board_markdown(rows: list[dict], profile: str, board_path: str = "results.md
         "",
         '<div class="dlnotes-board" markdown>',
         "",
-        "| § | 实验 | 指标：**本站** / d2l | 目标 | 运行 | 参数量 |",
-        "|---|---|---|---|---|---|",
+        "| § | 实验 | 指标：**本站** / d2l | 目标 | 运行 | 参数量 |"
+        + (" 变化记录 |" if history is not None else ""),
+        "|---|---|---|---|---|---|" + ("---|" if history is not None else ""),
     ]
     for row in rows:
         metrics = row["metrics"]
@@ -160,8 +213,9 @@ def board_markdown(rows: list[dict], profile: str, board_path: str = "results.md
         if row.get("recipe"):
             run += f"<br><small>{row['recipe']}</small>"
         params = "—" if row.get("num_params") is None else f"{row['num_params']:,}"
+        past = "" if history is None else f" {history_cell(row, history.get(row['page']))} |"
         lines.append(f"| {row['key']} | {experiment} | {'<br>'.join(cells)} | {target} | {run} "
-                     f"| {params} |")
+                     f"| {params} |{past}")
     lines += ["", "</div>"]
     cnn = [r for r in rows if "flops" in r["metrics"]]
     if cnn:
@@ -194,9 +248,33 @@ def board_json(rows: list[dict], profile: str) -> str:
     payload = {
         "profile": profile,
         "references_source": "d2l-zh 2.0.0 (PyTorch), see src/dlnotes/references.py",
-        "results": rows,
+        "histories": HISTORIES_FILE,  # the per-epoch records live there, not here
+        "results": [{k: v for k, v in row.items() if k != "history"} for row in rows],
     }
     return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def histories_csv(rows: list[dict], profile: str) -> str:
+    """Every epoch of every run that reported a history, in one long table.
+
+    One line per (run, epoch, metric): ``page,key,model,epoch,metric,value``, in board order,
+    each epoch's metrics by name (a record read back from the cache has its keys sorted, so
+    the order it was recorded in is not kept); ``#`` lines before the header say what the file
+    is. A value the run could not compute (inf/nan) is left empty.
+    """
+    out = io.StringIO()
+    out.write("# dlnotes：所有训练的逐轮记录（results-histories.csv）\n")
+    out.write(f"# profile: {profile}\n")
+    out.write("# 每行是一次训练（page 页面里的 report_result key）某一轮的一个指标\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["page", "key", "model", "epoch", "metric", "value"])
+    for row in rows:
+        for epoch in row.get("history") or []:
+            for metric, value in sorted(epoch.items()):
+                if metric != "epoch":
+                    writer.writerow([row["page"], row["key"], row["model"], epoch.get("epoch"), metric,
+                                     "" if value is None else repr(value)])
+    return out.getvalue()
 
 
 def accuracy_time_chart(rows: list[dict]) -> bytes:

@@ -4,15 +4,23 @@ For every executed page (a jupytext ``.md`` that mkdocs-jupyter wrapped as a not
 
 1. ``on_files``: execute it or take it from the cache (:mod:`.execute`), render its prose with the
    site's Markdown (:mod:`.prose`), write two notebooks under ``.cache/dlnotes``: ``download/``
-   (executed, Markdown cells intact: what readers download) and ``render/`` (Markdown cells as raw
-   HTML), and point mkdocs-jupyter at the render notebook;
+   (executed, Markdown cells intact, a setup cell in front: what readers download, :mod:`.download`)
+   and ``render/`` (Markdown cells as raw HTML), and point mkdocs-jupyter at the render notebook;
+   add the ``dlnotes`` wheel the setup cell installs to the site (:mod:`.wheel`);
 2. ``on_page_content``: give the page the TOC from our render, clean nbconvert's HTML
    (:mod:`.html`) and add the info bar (profile, time, download link); on every page, render
-   math with KaTeX (:mod:`.math`);
+   math with KaTeX (:mod:`.math`); give ``dlnotes.plot`` figures their alt text and a link to
+   their data (:mod:`.figures`);
 3. ``on_post_page``: draw mermaid diagrams as inline SVG (:mod:`.diagrams`; after the search
    plugin has read the page, so the SVG's styles stay out of the index) and link KaTeX's
-   stylesheet (and mermaid's script, if no browser could draw the diagrams) on pages that use them;
-4. ``on_post_build``: copy the downloads and vendor assets into the site and log a summary.
+   stylesheet (and mermaid's script, if no browser could draw the diagrams) on pages that use them,
+   and name the theme's search dialog (:func:`.html.name_search_dialog`);
+4. ``on_post_build``: copy the downloads, the figures' data files and vendor assets into the
+   site and log a summary.
+
+Once every page is known (end of ``on_files``), the number ledger (:mod:`.ledger`) compares each
+executed page's inputs and numbers with the last build's: its note goes under the run bar, its
+history onto the results board, and ``ledger.json`` is saved in ``on_post_build``.
 """
 
 from __future__ import annotations
@@ -36,17 +44,31 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .assets import copy_vendor_assets, ensure_node_modules, scripts_for, stylesheets_for
 from .board import (
+    HISTORIES_FILE,
     UnknownResultError,
     accuracy_time_chart,
     board_json,
     board_markdown,
     check_keys,
     collect,
+    histories_csv,
     result_box_html,
 )
 from .diagrams import DiagramError, MermaidRenderer
+from .download import WHEEL_FOLDER, wheel_url, with_setup_cells
 from .execute import PageExecutionError, PagePlan, plan_page, run_plan
-from .html import clean_notebook_html, info_bar, unexecuted_banner
+from .figures import label_figures, page_figures, strip_figure_data
+from .html import clean_notebook_html, info_bar, name_search_dialog, unexecuted_banner
+from .ledger import FILE_NAME as LEDGER_FILE
+from .ledger import (
+    Ledger,
+    LedgerError,
+    Snapshot,
+    build_stamp,
+    page_inputs,
+    page_numbers,
+)
+from .ledger_note import ledger_note
 from .math import KatexError, KatexRenderer
 from .pages import (
     is_notebook_page,
@@ -59,6 +81,7 @@ from .runvalues import UnknownRunValueError, fill_run_values
 from .schedule import AloneGate
 from .settings import EXECUTE_VAR, build_settings
 from .stash import Stash
+from .wheel import WheelError, build_wheel
 
 log = logging.getLogger("mkdocs.dlnotes")
 
@@ -76,6 +99,8 @@ class PageRecord:
     toc_tokens: list = field(default_factory=list)
     title: str | None = None
     results: list = field(default_factory=list)
+    inputs: dict | None = None  # the cache key's components, as the ledger stores them
+    figures: list = field(default_factory=list)  # dlnotes.plot figures (.figures.PageFigure)
 
 
 def _result_outputs(nb):
@@ -100,6 +125,8 @@ class NotebookBuild:
 
     def __init__(self, root: Path) -> None:
         self.pages: dict[str, PageRecord] = {}
+        self.changes: dict = {}  # src_path -> ledger.PageChange of this build
+        self.ledger: Ledger | None = None
         self.stash = Stash()  # math and figures held out of the search index (see .stash)
         self.root = root  # the project: src/, requirements.txt, package.json, node_modules/
 
@@ -117,6 +144,7 @@ class NotebookBuild:
         if snippets is not None:  # package code included on pages comes from this checkout's src/
             snippets["base_path"] = [str(self.root / "src")]
         self.source_url = (config.extra or {}).get("source_url")
+        self.site_url = config.site_url
         self.extensions = config.markdown_extensions
         self.extension_configs = config.mdx_configs
         _fast_notebook_test(config)
@@ -178,7 +206,15 @@ class NotebookBuild:
         render = self.cache_root / "render" / stem
         render_nb = to_render_notebook(nb, prose)
         _draw_result_boxes(render_nb)
-        for path, notebook in ((download, nb), (render, render_nb)):
+        strip_figure_data(render_nb)
+        download_nb = with_setup_cells(
+            nb, filename=self.wheel.filename, url=wheel_url(self.site_url, self.wheel.filename),
+            sha256=self.wheel.sha256, pins=self.wheel.pins, profile=self.profile,
+            threads=self.settings.threads)
+        # cell numbers in the figures' data files count the cells of the notebook readers download
+        figures = page_figures(download_nb, page=file.src_path, notebook=download.name,
+                               profile=nb.metadata.get("dlnotes", {}).get("profile", self.profile))
+        for path, notebook in ((download, download_nb), (render, render_nb)):
             path.parent.mkdir(parents=True, exist_ok=True)
             text = nbformat.writes(notebook)
             if not path.is_file() or path.read_text(encoding="utf-8") != text:
@@ -194,6 +230,8 @@ class NotebookBuild:
             toc_tokens=prose.toc_tokens,
             title=prose.title,
             results=results,
+            inputs=page_inputs(plan.inputs, executed.machine) if executed.executed else None,
+            figures=figures,
         )
 
     def on_files(self, files, config):
@@ -202,6 +240,7 @@ class NotebookBuild:
             if type(f).__name__ == "NotebookFile" and f.src_path.endswith(".md")
         ]
         start = time.perf_counter()
+        self._add_wheel(files, config)
         parsed = self.cache_root / "parsed-pages.json"
         load_parsed_pages(parsed)
         plans = {f.src_path: self._plan(f) for f in notebooks}
@@ -222,8 +261,23 @@ class NotebookBuild:
             for record in records:
                 self.pages[record.src_path] = record
         self._log_summary(time.perf_counter() - start)
+        self._record_ledger()
         self._add_results_board(files, config)
         return files
+
+    def _add_wheel(self, files, config) -> None:
+        """Build the ``dlnotes`` wheel (in memory, well under a second) and serve it from
+        ``downloads/``: the setup cell of every downloaded notebook installs it."""
+        from mkdocs.structure.files import File
+
+        try:
+            self.wheel = build_wheel(self.root)
+        except WheelError as err:
+            raise PluginError(f"dlnotes wheel: {err}") from err
+        name = f"{WHEEL_FOLDER}/{self.wheel.filename}"
+        if files.get_file_from_path(name) is not None:
+            raise PluginError(f"docs/{name} is generated by the build; remove the file")
+        files.append(File.generated(config, name, content=self.wheel.data))
 
     def _log_summary(self, seconds: float) -> None:
         records = list(self.pages.values())
@@ -251,6 +305,28 @@ class NotebookBuild:
                 raise PluginError(message + f"; CI publishes executed pages only: unset {EXECUTE_VAR}")
             log.warning(message)
 
+    def _record_ledger(self) -> None:
+        """Compare every executed page with the ledger (saved in ``on_post_build``)."""
+        start = time.perf_counter()
+        try:
+            self.ledger = Ledger(self.cache_root / LEDGER_FILE)
+        except LedgerError as err:
+            raise PluginError(str(err)) from err
+        snapshots = {r.src_path: Snapshot(r.inputs, page_numbers(r.results), r.run_seconds)
+                     for r in self.pages.values() if r.executed and r.inputs is not None}
+        self.changes = self.ledger.record(snapshots, build_stamp())
+        count = {s: sum(c.status == s for c in self.changes.values())
+                 for s in ("changed", "first", "same")}
+        # a flag is shown on the page and the board, and logged, but fails no build: a GPU
+        # build may legitimately be nondeterministic
+        flagged = sorted(p for p, c in self.changes.items() if c.flagged and c.status != "same")
+        log.info(
+            f"dlnotes: number ledger: {count['changed']} pages changed, {count['first']} first "
+            f"records, {count['same']} unchanged ({time.perf_counter() - start:.2f} s)"
+            + (f"; numbers moved with no input changed (⚠): {', '.join(flagged)}"
+               if flagged else "")
+        )
+
     def _chart(self, rows: list[dict]) -> bytes:
         """The accuracy/time chart, redrawn only when its data changed (drawing it means
         importing matplotlib, about a second of every warm build otherwise)."""
@@ -272,8 +348,9 @@ class NotebookBuild:
 
         rows = collect({r.src_path: r.results for r in self.pages.values()})
         generated = {
-            "results.md": board_markdown(rows, self.profile),
+            "results.md": board_markdown(rows, self.profile, history=self.changes),
             "results.json": board_json(rows, self.profile),
+            HISTORIES_FILE: histories_csv(rows, self.profile),
             "results-chart.svg": self._chart(rows),
         }
         for name, content in generated.items():
@@ -292,7 +369,11 @@ class NotebookBuild:
             bar = info_bar(self.profile, record.run_seconds, href, record.machine) \
                 if record.executed \
                 else unexecuted_banner(self.settings.execute or ())
-            html = bar + _rewrite_md_links(clean_notebook_html(html), page, files)
+            change = self.changes.get(page.file.src_path)
+            if record.executed and change is not None:
+                bar += ledger_note(change, self.ledger.rtol)
+            html = bar + _rewrite_md_links(label_figures(clean_notebook_html(html), record.figures),
+                                           page, files)
         html = _link_source_titles(html, self.source_url)
         key = page.file.src_path
         try:
@@ -303,7 +384,7 @@ class NotebookBuild:
 
     def on_post_page(self, output: str, page, config) -> str:
         base = "../" * page.url.count("/")
-        output = self.stash.restore(page.file.src_path, output)
+        output = name_search_dialog(self.stash.restore(page.file.src_path, output))
         try:
             output = self.diagrams.render(output, f"docs/{page.file.src_path}")
         except DiagramError as err:  # on_build_error stops the browser
@@ -319,15 +400,23 @@ class NotebookBuild:
             output = output[:insert_at] + scripts + "\n" + output[insert_at:]
         return output
 
+    def on_post_template(self, output: str, template_name: str, config) -> str:
+        """Static pages (404.html) get the same fixes to the theme's HTML as content pages."""
+        return name_search_dialog(output) if template_name.endswith(".html") else output
+
     def on_post_build(self, config) -> None:
         site_dir = Path(config.site_dir)
         for record in self.pages.values():
             page_dir = site_dir / _dest_dir(record.src_path, config.use_directory_urls)
             page_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(record.download, page_dir / record.download.name)
+            for figure in record.figures:
+                (page_dir / figure.filename).write_text(figure.content, encoding="utf-8")
         copy_vendor_assets(self.node_modules, site_dir)
         self.katex.save()
         self.diagrams.close()
+        if self.ledger is not None:
+            self.ledger.save()
 
     def on_build_error(self, error) -> None:
         if hasattr(self, "diagrams"):

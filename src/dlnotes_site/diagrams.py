@@ -4,7 +4,11 @@ The ``mermaid`` custom fence (``pymdownx.superfences``) leaves
 ``<pre class="mermaid"><code>SOURCE</code></pre>`` in a page. :class:`MermaidRenderer` replaces each
 with ``<figure class="dl-diagram">SVG</figure>``: the diagram drawn by the mermaid pinned in
 ``package.json``, inside headless Chromium driven by Playwright (the same browser the site tests
-use). SVGs are cached on disk by source and mermaid version, so a warm build starts no browser.
+use). The drawing browser also measures the SVG's natural width and its smallest label; from
+these :mod:`.diagram_layout` decides whether a phone needs a drawing of its own (a flowchart
+turned top to bottom, drawn with :data:`PHONE_CONFIGS`' tighter spacing) or a scroll box, and
+:mod:`.svg_tidy` gives every drawing ids of its own. Drawings and measurements are cached on disk
+by source, settings and mermaid version, so a warm build starts no browser.
 
 Without that, a page with one diagram loaded mermaid.min.js: 2.75 MB (≈0.8 MB gzip) of script
 that also held back the first paint. If no Chromium can be found the renderer leaves the
@@ -25,6 +29,15 @@ import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from .diagram_layout import (
+    Drawing,
+    figure_html,
+    legible_width,
+    needs_phone_layout,
+    phone_source,
+)
+from .svg_tidy import namespace_ids, round_path_data
 
 __all__ = ["DiagramError", "MermaidRenderer", "find_diagrams", "find_chromium", "CHROMIUM_ARGS"]
 
@@ -52,11 +65,53 @@ MERMAID_CONFIG = {
     "handDrawnSeed": 1,
 }
 
+
+def _phone_config(wrap: int) -> dict:
+    """Settings for a phone's drawing: nodes closer together, labels wrapped at ``wrap`` units,
+    a gantt chart 460 units wide (section names in a wider left margin)."""
+    return {
+        **MERMAID_CONFIG,
+        "flowchart": {**MERMAID_CONFIG["flowchart"], "padding": 6, "nodeSpacing": 20,
+                      "wrappingWidth": wrap, "diagramPadding": 4},
+        "gantt": {"useWidth": 460, "leftPadding": 130},
+    }
+
+
+# Tried in turn until a drawing fits a phone's column with every label at 11 px or more: labels
+# wrapped at 9 characters first, then at 6 (which breaks more words but fits more diagrams).
+PHONE_CONFIGS = (_phone_config(140), _phone_config(100))
+
+# What a cache entry holds: bump it when that changes (measurements, svg_tidy's rewriting), so
+# older entries are drawn again instead of being shipped as they are.
+CACHE_FORMAT = "measured-tidied-3"
+
+# Draw, then measure the SVG in the page: its viewBox width and the smallest font any of its text
+# is set in, in the SVG's own units (computed font size times the element's scale relative to
+# the SVG root, so a label inside a scaled group counts at the size it is drawn).
 _RENDER_JS = """async ({id, source, config}) => {
     mermaid.initialize(config);
     try {
         const {svg} = await mermaid.render(id, source);
-        return {svg};
+        const box = document.createElement('div');
+        box.innerHTML = svg;
+        document.body.appendChild(box);
+        const root = box.querySelector('svg');
+        const scale = el => { const m = el.getScreenCTM(); return m ? Math.hypot(m.a, m.b) : 0; };
+        const rootScale = scale(root);
+        let label = Infinity;
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+            const el = t.parentElement;
+            if (!t.textContent.trim() || el.closest('style')) continue;
+            let g = el;
+            while (g && !(g instanceof SVGGraphicsElement)) g = g.parentElement;
+            const s = g ? scale(g) : 0;
+            if (!s || !el.getClientRects().length) continue;  // not displayed
+            label = Math.min(label, parseFloat(getComputedStyle(el).fontSize) * s / rootScale);
+        }
+        const width = root.viewBox.baseVal ? root.viewBox.baseVal.width : 0;
+        box.remove();
+        return {svg, width, label: Number.isFinite(label) ? label : null};
     } catch (e) {
         document.getElementById('d' + id)?.remove();
         return {error: String((e && e.message) || e)};
@@ -97,18 +152,22 @@ class MermaidRenderer:
         self.script = mermaid_package / "dist" / "mermaid.min.js"
         self.version = json.loads((mermaid_package / "package.json").read_text())["version"]
         self.cache_file = cache_file
-        self.cache: dict[str, str] = {}
+        self.cache: dict[str, dict] = {}
         if cache_file is not None and cache_file.is_file():
-            self.cache = json.loads(cache_file.read_text(encoding="utf-8"))
+            # entries of the older format (the bare SVG, unmeasured) are drawn again
+            self.cache = {key: entry for key, entry in
+                          json.loads(cache_file.read_text(encoding="utf-8")).items()
+                          if isinstance(entry, dict)}
         self._playwright = None
         self._browser = None
         self._page = None
         self._worker: ThreadPoolExecutor | None = None
         self.unavailable: str | None = None  # why diagrams are left to the browser, if they are
 
-    def key(self, source: str) -> str:
-        config = json.dumps(MERMAID_CONFIG, sort_keys=True)
-        return hashlib.sha1(f"{self.version}|{config}|{source}".encode()).hexdigest()
+    def key(self, source: str, config: dict = MERMAID_CONFIG) -> str:
+        settings = json.dumps(config, sort_keys=True)
+        return hashlib.sha1(
+            f"{self.version}|{CACHE_FORMAT}|{settings}|{source}".encode()).hexdigest()
 
     # -- the browser -------------------------------------------------------------------------
     def _open(self):
@@ -164,10 +223,10 @@ class MermaidRenderer:
             tmp.replace(self.cache_file)
 
     # -- rendering ---------------------------------------------------------------------------
-    def _draw(self, source: str, where: str) -> str | None:
-        key = self.key(source)
+    def _draw(self, source: str, where: str, config: dict = MERMAID_CONFIG) -> Drawing | None:
+        key = self.key(source, config)
         if key in self.cache:
-            return self.cache[key]
+            return Drawing(**self.cache[key])
         if self.unavailable is not None:
             return None
         page = self._in_worker(self._open)
@@ -177,21 +236,47 @@ class MermaidRenderer:
                      "build time: %s", self.unavailable)
             return None
         out = self._in_worker(page.evaluate, _RENDER_JS, {
-            "id": f"mmd-{key[:10]}", "source": source, "config": MERMAID_CONFIG})
+            "id": f"mmd-{key[:10]}", "source": source, "config": config})
         if "error" in out:
             first = source.strip().splitlines()[0] if source.strip() else "(empty)"
             raise DiagramError(f"{where}: mermaid cannot draw the diagram starting {first!r}: "
                                f"{out['error']}")
-        self.cache[key] = out["svg"]
-        return out["svg"]
+        if not out["width"]:
+            first = source.strip().splitlines()[0]
+            raise DiagramError(f"{where}: the diagram starting {first!r} was drawn without a "
+                               "viewBox, so its width on a phone cannot be worked out")
+        drawing = Drawing(svg=round_path_data(namespace_ids(out["svg"])), width=out["width"],
+                          label_px=out["label"])
+        self.cache[key] = {"svg": drawing.svg, "width": drawing.width,
+                           "label_px": drawing.label_px}
+        return drawing
+
+    def _phone_drawing(self, source: str, wide: Drawing, where: str) -> Drawing | None:
+        """The drawing for narrow screens (the narrowest at a legible size), if one is worth it."""
+        variant = phone_source(source) if needs_phone_layout(wide) else None
+        if variant is None:
+            return None
+        best = None
+        for config in PHONE_CONFIGS:
+            drawn = self._draw(variant, where, config)
+            if drawn is not None and (best is None or legible_width(drawn) < legible_width(best)):
+                best = drawn
+            if best is not None and not needs_phone_layout(best):
+                break
+        return best
 
     def render(self, html: str, where: str) -> str:
-        """``html`` with every mermaid block replaced by a ``<figure class="dl-diagram">``."""
+        """``html`` with every mermaid block replaced by a ``<figure class="dl-diagram">``.
+
+        A diagram too wide for a phone's labels to stay legible is also drawn for phones
+        (:func:`.diagram_layout.phone_source`, :data:`PHONE_CONFIGS`).
+        """
 
         def replace(match: re.Match) -> str:
-            svg = self._draw(html_lib.unescape(match["src"]), where)
-            if svg is None:
+            source = html_lib.unescape(match["src"])
+            wide = self._draw(source, where)
+            if wide is None:
                 return match.group(0)
-            return f'<figure class="dl-diagram">{svg}</figure>'
+            return figure_html(wide, self._phone_drawing(source, wide, where))
 
         return _DIAGRAM.sub(replace, html)

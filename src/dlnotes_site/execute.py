@@ -46,6 +46,8 @@ __all__ = [
     "PageExecutionError",
     "ExecutedPage",
     "PagePlan",
+    "KeyInputs",
+    "key_inputs",
     "cache_key",
     "plan_page",
     "run_plan",
@@ -82,6 +84,7 @@ class PagePlan:
     cached: Path | None  # the cache file, if the page's outputs are there
     machine: str | None = None  # this machine's fingerprint, if the page measures the machine
     cache_name: str = ""  # the file name its outputs are stored under (default: f"{key}.ipynb")
+    inputs: KeyInputs | None = None  # the key's components (for the number ledger)
 
     @property
     def cache_hit(self) -> bool:
@@ -104,6 +107,63 @@ def _first_line(source: str) -> str:
     return "<empty cell>"
 
 
+@dataclass(frozen=True)
+class KeyInputs:
+    """The components of a page's cache key, kept apart so that the number ledger
+    (:mod:`.ledger`) can say which one changed between two builds. :meth:`key` hashes them."""
+
+    executor: str
+    profile: str
+    python: str  # ``sys.version``
+    threads: int
+    platform: str  # ``platform.machine()``
+    cells: tuple[tuple[str, tuple[str, ...]], ...]  # each code cell: (source, sorted tags)
+    files: tuple[tuple[str, str], ...]  # (path relative to the src root, SHA-256), sorted
+    requirements: bytes | None  # the pinned requirements file, if there is one
+
+    def key(self) -> str:
+        """The cache key: SHA-256 over every component (the same bytes since executor 2)."""
+        h = hashlib.sha256()
+        h.update(f"executor={self.executor};profile={self.profile};python={self.python};"
+                 .encode())
+        h.update(f"threads={self.threads};".encode())
+        h.update(self.platform.encode())
+        for source, tags in self.cells:
+            h.update(b"\0cell\0" + source.encode())
+            h.update(repr(list(tags)).encode())
+        for path, digest in self.files:
+            h.update(b"\0file\0" + path.encode() + b"\0")
+            h.update(digest.encode())
+        if self.requirements is not None:
+            h.update(b"\0requirements\0" + self.requirements)
+        return h.hexdigest()
+
+
+def key_inputs(
+    nb, *, src_root: Path, requirements: Path | None, profile: str, threads: int = 0
+) -> KeyInputs:
+    """Everything the page's outputs depend on (see the module docstring and :func:`cache_key`)."""
+    cells = tuple((cell.source, tuple(sorted(cell.metadata.get("tags", []))))
+                  for cell in _code_cells(nb))
+    modules = imported_dlnotes_modules(nb)
+    files = set(module_files(src_root, modules))
+    code = "\n".join(c.source for c in _code_cells(nb))
+    if "create_model" in code or "load_all" in code:  # the registry imports every model module
+        files.update((src_root / "dlnotes" / "models").rglob("*.py"))
+    return KeyInputs(
+        executor=EXECUTOR_VERSION,
+        profile=profile,
+        python=sys.version,
+        threads=threads,
+        platform=platform.machine(),
+        cells=cells,
+        files=tuple((str(path.relative_to(src_root)), file_digest(path))
+                    for path in sorted(files)),
+        requirements=requirements.read_bytes()
+        if requirements is not None and requirements.is_file() else None,
+    )
+
+
 def cache_key(
     nb, *, src_root: Path, requirements: Path | None, profile: str, threads: int = 0
 ) -> str:
@@ -112,24 +172,8 @@ def cache_key(
     ``threads`` (the kernel's thread count, 0 = torch's default) is part of the key because
     floating-point reductions may round differently with a different number of threads.
     """
-    h = hashlib.sha256()
-    h.update(f"executor={EXECUTOR_VERSION};profile={profile};python={sys.version};".encode())
-    h.update(f"threads={threads};".encode())
-    h.update(platform.machine().encode())
-    for cell in _code_cells(nb):
-        h.update(b"\0cell\0" + cell.source.encode())
-        h.update(repr(sorted(cell.metadata.get("tags", []))).encode())
-    modules = imported_dlnotes_modules(nb)
-    files = set(module_files(src_root, modules))
-    code = "\n".join(c.source for c in _code_cells(nb))
-    if "create_model" in code or "load_all" in code:  # the registry imports every model module
-        files.update((src_root / "dlnotes" / "models").rglob("*.py"))
-    for path in sorted(files):
-        h.update(b"\0file\0" + str(path.relative_to(src_root)).encode() + b"\0")
-        h.update(file_digest(path).encode())
-    if requirements is not None and requirements.is_file():
-        h.update(b"\0requirements\0" + requirements.read_bytes())
-    return h.hexdigest()
+    return key_inputs(nb, src_root=src_root, requirements=requirements, profile=profile,
+                      threads=threads).key()
 
 
 def merge_outputs(current, executed):
@@ -224,8 +268,9 @@ def plan_page(
     page names the machine it was measured on.
     """
     nb = read_page(page)
-    key = cache_key(nb, src_root=src_root, requirements=requirements, profile=profile,
-                    threads=threads)
+    inputs = key_inputs(nb, src_root=src_root, requirements=requirements, profile=profile,
+                        threads=threads)
+    key = inputs.key()
     machine = machine_fingerprint() if measures_machine(nb) else None
     name = f"{key}-m{machine_tag(machine)}.ipynb" if machine else f"{key}.ipynb"
     cached = None
@@ -236,7 +281,7 @@ def plan_page(
             measured_elsewhere = sorted(cache_dir.glob(f"{key}-m*.ipynb"),
                                         key=lambda p: p.stat().st_mtime)
             cached = measured_elsewhere[-1] if measured_elsewhere else None
-    return PagePlan(page, nb, key, cached, machine, name)
+    return PagePlan(page, nb, key, cached, machine, name, inputs)
 
 
 def run_plan(
