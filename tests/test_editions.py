@@ -212,6 +212,8 @@ def test_offline_href_names_index_html_for_folders_and_drops_downloads():
     assert offline_href("page.ipynb", page, folders) == "page.ipynb"
     assert offline_href("https://example.org/", page, folders) == "https://example.org/"
     assert offline_href("downloads/dlnotes.pdf", "index.html", folders) is None
+    assert offline_href("downloads/dlnotes-0.1-py3-none-any.whl", "index.html", folders) == (
+        "downloads/dlnotes-0.1-py3-none-any.whl")  # the served wheel comes along
 
 
 def test_offline_html_loads_the_worker_stand_in_before_materials_bundle():

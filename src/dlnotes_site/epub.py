@@ -9,7 +9,8 @@ content to e-book readers:
 * formulas keep only KaTeX's MathML (EPUB 3 readers typeset MathML; the HTML rendering needs
   KaTeX's stylesheet and fonts);
 * collapsed answers (``<details>``) and tab sets become plain blocks with their titles;
-* buttons, permalinks and the form inputs of tab sets go.
+* buttons, permalinks and the form inputs of tab sets go, and so do what only makes sense on
+  the site: the figures' data links, the number ledger, a diagram's second drawing for phones.
 
 Figures that the site inlines as ``data:`` URIs become files of the book (``images/``), and so
 do the site's own image files; diagrams stay inline SVG. Links between pages point at the
@@ -35,7 +36,8 @@ TO_XHTML_JS = """(html) => {
     const doc = new DOMParser().parseFromString('<section>' + html + '</section>', 'text/html');
     const root = doc.body.firstElementChild;
     const drop = '.headerlink, .dlnotes-download, .md-content__button, .md-source-file, button, '
-               + 'script, noscript, .tabbed-set > input, .md-clipboard';
+               + 'script, noscript, .tabbed-set > input, .md-clipboard, .dlnotes-figure-data, '
+               + '.dlnotes-ledger, .dl-diagram svg[data-screen="narrow"], .dl-diagram__hint';
     root.querySelectorAll(drop).forEach(el => el.remove());
     // formulas: KaTeX's MathML only
     root.querySelectorAll('.katex-display, .katex').forEach(el => {

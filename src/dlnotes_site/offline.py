@@ -13,7 +13,7 @@ into the zip and the site itself is left as it was:
   ``offline_worker.js`` (ours, added to every page before Material's bundle) stands in for
   ``Worker`` there and runs the worker's script in a hidden iframe.
 
-Left out: the ``downloads/`` folder (the PDF and EPUB are downloads of their own) and source maps.
+Left out: the editions in ``downloads/`` (the PDFs, the EPUB, the zip itself) and source maps.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from pathlib import Path
 
 from .book import rewrite_tags
 
-__all__ = ["WORKER_SHIM", "offline_href", "offline_html", "offline_search_index", "write_zip"]
+__all__ = ["WORKER_SHIM", "is_edition", "offline_href", "offline_html", "offline_search_index",
+           "write_zip"]
 
 WORKER_SHIM = "assets/javascripts/dlnotes-offline-worker.js"
 DOWNLOADS = "downloads"
@@ -35,8 +36,11 @@ _BUNDLE = re.compile(r'<script src="[^"]*assets/javascripts/bundle\.[^"]*"')
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
 
 
-def _in_downloads(rel: str) -> bool:
-    return rel.rstrip("/") == DOWNLOADS or rel.startswith(DOWNLOADS + "/")
+def is_edition(rel: str) -> bool:
+    """Whether a site file is one of the editions (``downloads/*.pdf|epub|zip``): the copy leaves
+    them out (the zip would hold itself). The rest of ``downloads/`` (the wheel the downloaded
+    notebooks install) comes along."""
+    return rel.startswith(DOWNLOADS + "/") and rel.endswith((".pdf", ".epub", ".zip"))
 
 
 def _page_dir(rel_file: str) -> str:
@@ -48,7 +52,7 @@ def _page_dir(rel_file: str) -> str:
 def offline_href(ref: str, page_file: str, is_dir) -> str | None:
     """``ref`` (written in the site file ``page_file``) with ``index.html`` added where it names a
     folder of the site that ``is_dir(path)`` says holds an ``index.html``; ``None`` (no link) for
-    a file in ``downloads/``, which the copy leaves out; anything else as it was.
+    an edition (:func:`is_edition`), which the copy leaves out; anything else as it was.
     """
     if _SCHEME.match(ref):
         return ref
@@ -59,7 +63,7 @@ def offline_href(ref: str, page_file: str, is_dir) -> str | None:
     target = posixpath.normpath(posixpath.join("/" + _page_dir(page_file), path)).lstrip("/")
     if target == ".":
         target = ""
-    if _in_downloads(target):
+    if is_edition(target):
         return None
     if not is_dir(target):
         return ref
@@ -69,7 +73,7 @@ def offline_href(ref: str, page_file: str, is_dir) -> str | None:
 
 def offline_html(html: str, page_file: str, is_dir) -> str:
     """A page of the site ready for ``file://``: folder links name ``index.html``, links to the
-    downloads (not in the copy) keep only their text, and the worker stand-in is loaded before
+    editions (not in the copy) keep only their text, and the worker stand-in is loaded before
     Material's bundle."""
 
     def fix(tag: str, name: str, value: str) -> str | None:
@@ -122,7 +126,7 @@ def write_zip(site_dir: Path, out: Path, date_time: tuple[int, ...]) -> int:
             count += 1
 
         for path, rel in zip(files, rel_files, strict=True):
-            if _in_downloads(rel) or rel.endswith(_SKIP_SUFFIXES) or rel.startswith("."):
+            if is_edition(rel) or rel.endswith(_SKIP_SUFFIXES) or rel.startswith("."):
                 continue
             if rel.endswith(".html"):
                 text = path.read_text(encoding="utf-8")

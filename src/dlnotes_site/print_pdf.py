@@ -47,9 +47,11 @@ body, .md-typeset, .dl-diagram svg, .dl-diagram svg * {
 .md-typeset img, .md-typeset figure, .dlnotes-result, .jp-RenderedSVG, .jp-RenderedImage {
   break-inside: avoid; }
 
-/* nothing interactive */
+/* nothing interactive, nothing that only makes sense on the site: the figures' data files and
+   the number ledger (the title page dates the edition), the phone drawing of a diagram */
 .md-typeset .headerlink, .dlnotes-download, .md-content__button, .md-source-file, button,
-.md-clipboard, .md-annotation__index, .katex-mathml { display: none !important; }
+.md-clipboard, .md-annotation__index, .katex-mathml, .dlnotes-figure-data, .dlnotes-ledger,
+.dl-diagram svg[data-screen="narrow"], .dl-diagram__hint { display: none !important; }
 
 /* code never runs off the page: it wraps, long tokens included */
 .md-typeset pre, .md-typeset pre > code, .jp-OutputArea-output pre, .highlight pre,
