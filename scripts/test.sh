@@ -24,4 +24,4 @@ if [ -z "${DLNOTES_DATA_DIR:-}" ] && [ -d ../shared/data ]; then
 fi
 export NO_MKDOCS_2_WARNING=1
 ruff check .
-python -m pytest "$@"
+python -m pytest --durations=20 "$@"

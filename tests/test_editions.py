@@ -9,6 +9,8 @@ poppler-utils, installed by scripts/test.sh) and a real Chromium.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import datetime as dt
 import html as html_lib
 import json
@@ -336,7 +338,9 @@ def _tool(name: str) -> str:
 @pytest.fixture(scope="module")
 def editions(site_dir):
     """The editions of the session's built site, made once (they land in ``site/downloads``, as
-    the Pages workflow leaves them)."""
+    the Pages workflow leaves them). Made from inside a running asyncio loop, as a notebook or
+    the browser tests' Playwright session would call it: the editions must not need the thread's
+    loop to be free."""
     from dlnotes_site.diagrams import find_chromium
     from dlnotes_site.editions import make_editions
 
@@ -345,8 +349,14 @@ def editions(site_dir):
             pytest.fail("Chromium is not installed (scripts/test.sh installs Debian's chromium)")
         pytest.skip("Chromium is not installed")
     lines: list[str] = []
-    made = make_editions(site_dir, ROOT / "mkdocs.yml", jobs=max(2, min(4, os.cpu_count() or 2)),
-                         log=lines.append)
+    made: dict[str, Path] = {}
+
+    async def inside_a_loop():
+        made.update(make_editions(site_dir, ROOT / "mkdocs.yml",
+                                  jobs=max(2, min(4, os.cpu_count() or 2)), log=lines.append))
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:  # a loop of its own
+        thread.submit(asyncio.run, inside_a_loop()).result()
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / "editions.log").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -238,8 +238,11 @@ def make_editions(site_dir: Path, config_file: Path, jobs: int = 2,
                                        site_dir, out_dir / SITE_ZIP, date_time))
             made[SITE_ZIP] = out_dir / SITE_ZIP
         if docs or sources:
-            timed("browser (chapter PDFs, EPUB pages, front matter)", asyncio.run,
-                  _browser_work(book, articles, docs, tmp, max(1, jobs), sources, xhtml))
+            # asyncio.run in a thread of its own: the calling thread may already run a loop
+            # (a notebook, or the browser tests' Playwright session)
+            work = _browser_work(book, articles, docs, tmp, max(1, jobs), sources, xhtml)
+            timed("browser (chapter PDFs, EPUB pages, front matter)",
+                  lambda: pool.submit(asyncio.run, work).result())
         if sources:
             pending.append(pool.submit(timed, "EPUB (write)", write_epub, book, xhtml, images,
                                        out_dir / EPUB, stamp(book)))
